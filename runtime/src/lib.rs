@@ -1,0 +1,56 @@
+//! evloop: Python asyncio's model, in Rust, in code written to be read.
+//!
+//! One thread runs an event loop on [`mio`](https://docs.rs/mio); tasks are futures that the loop
+//! polls when something wakes them. Futures need not be `Send`: everything runs on the loop's
+//! thread. Other threads reach the loop through a [`Handle`].
+//!
+//! ```
+//! use std::time::Duration;
+//! use evloop::time::{sleep, timeout};
+//!
+//! evloop::run(async {
+//!     // asyncio.create_task
+//!     let slow = evloop::spawn(async {
+//!         sleep(Duration::from_millis(20)).await;
+//!         "slow"
+//!     });
+//!     let fast = evloop::spawn(async { "fast" });
+//!     assert_eq!(fast.await.unwrap(), "fast");
+//!
+//!     // asyncio.wait_for: the slow task's result, or give up
+//!     match timeout(Duration::from_secs(1), slow).await {
+//!         Ok(result) => assert_eq!(result.unwrap(), "slow"),
+//!         Err(elapsed) => panic!("{elapsed}"),
+//!     }
+//! });
+//! ```
+//!
+//! # Map of the crate
+//!
+//! | asyncio | evloop | where |
+//! |---|---|---|
+//! | `asyncio.run(main())` | [`run`] | `runtime/mod.rs` |
+//! | event loop object | [`Runtime`], [`Builder`] | `runtime/` |
+//! | `asyncio.create_task` | [`spawn`] → [`JoinHandle`] | `task/` |
+//! | `task.cancel()` | [`JoinHandle::abort`] | `task/join_handle.rs` |
+//! | `asyncio.sleep(0)` | [`yield_now`] | `yield_now.rs` |
+//! | `asyncio.sleep`, `asyncio.wait_for` | [`time::sleep`], [`time::timeout`] | `time/` |
+//! | `loop.call_soon_threadsafe` | [`Handle::call_soon_threadsafe`] | `runtime/handle.rs` |
+//! | `asyncio.run_coroutine_threadsafe` | [`Handle::run_coroutine_threadsafe`] → [`ConcurrentFuture`] | `runtime/` |
+//!
+//! Read `DESIGN.md` at the repository root for the architecture: the task life cycle, the wake-up
+//! paths and the invariants that keep them correct.
+
+#![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
+
+mod park;
+mod runtime;
+mod shim;
+mod task;
+pub mod time;
+mod yield_now;
+
+pub use runtime::{run, spawn, Builder, ConcurrentFuture, Handle, Runtime, RuntimeClosed};
+pub use task::{JoinError, JoinHandle};
+pub use yield_now::yield_now;

@@ -1,0 +1,85 @@
+//! Which runtime, if any, is running on this thread — and where a wake should go.
+//!
+//! `evloop::spawn`, timers and wakers need the current runtime without being handed it, as in
+//! asyncio's "running loop". A thread-local slot holds the loop-thread half (`Local`) of the
+//! runtime whose `block_on` is on the stack; it is set on entry and restored on exit (also when
+//! the future panics).
+//!
+//! [`schedule`] is where every wake ends up: on the task's own loop thread it is a push onto the
+//! local run queue (no lock, no system call); anywhere else it goes through the runtime's inbox.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::local::Local;
+use crate::shim::thread_local;
+use crate::task::TaskRef;
+
+thread_local! {
+    static CURRENT: RefCell<Option<Rc<Local>>> = const { RefCell::new(None) };
+}
+
+/// Restores the previous thread-local runtime when dropped.
+pub(crate) struct EnterGuard {
+    previous: Option<Rc<Local>>,
+}
+
+/// Makes `local` the current runtime for `block_on`.
+///
+/// # Panics
+/// If a runtime is already running on this thread: blocking inside it would stop every task it
+/// runs, the caller's included.
+#[track_caller]
+pub(crate) fn enter(local: &Rc<Local>) -> EnterGuard {
+    CURRENT.with(|current| {
+        let mut current = current.borrow_mut();
+        assert!(
+            current.is_none(),
+            "cannot start an evloop runtime (block_on / evloop::run) from inside a running one: \
+             it would block the running loop and every task on it. Spawn the work with \
+             evloop::spawn and .await it instead."
+        );
+        *current = Some(local.clone());
+    });
+    EnterGuard { previous: None }
+}
+
+/// Makes `local` the current runtime while it shuts down, even inside another runtime (a runtime
+/// can be dropped from within a task of another one). The previous one comes back afterwards.
+pub(crate) fn enter_for_shutdown(local: &Rc<Local>) -> EnterGuard {
+    let previous = CURRENT.with(|current| current.borrow_mut().replace(local.clone()));
+    EnterGuard { previous }
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        // `try_with`: the guard may be dropped while the thread's locals are being destroyed.
+        let _ = CURRENT.try_with(|current| *current.borrow_mut() = previous);
+    }
+}
+
+/// Runs `f` with the current runtime's loop-thread half, or returns `None` outside a runtime.
+pub(crate) fn with_local<R>(f: impl FnOnce(&Local) -> R) -> Option<R> {
+    CURRENT
+        .try_with(|current| current.borrow().as_deref().map(f))
+        .ok()
+        .flatten()
+}
+
+/// Queues a task that has just been woken (the waker took a reference for the queue entry).
+pub(crate) fn schedule(task: TaskRef) {
+    let mut task = Some(task);
+    let _ = CURRENT.try_with(|current| {
+        if let Some(local) = current.borrow().as_deref() {
+            if task.as_ref().is_some_and(|task| local.owns(task)) {
+                local.push(task.take().expect("checked just above"));
+            }
+        }
+    });
+    // Not on the task's loop thread (or the thread is exiting): go through the inbox.
+    if let Some(task) = task {
+        let shared = task.scheduler().clone();
+        shared.push_woken(task);
+    }
+}

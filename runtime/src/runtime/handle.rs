@@ -1,0 +1,199 @@
+//! `Handle`: the way into a runtime from other threads — asyncio's `call_soon_threadsafe` and
+//! `run_coroutine_threadsafe`, plus tokio's `Handle::spawn`.
+//!
+//! A handle holds the runtime's `Shared` half only. Everything it submits goes through the inbox
+//! (`shared.rs`), which wakes the loop if it sleeps. On the runtime's own thread it takes the
+//! direct path instead, so a `Handle` behaves the same wherever it is used.
+//!
+//! When the runtime is gone (dropped, or shutting down), submissions are refused, never lost in
+//! silence and never blocking: `spawn` returns a handle whose result is a cancelled
+//! [`JoinError`](crate::JoinError), `call_soon_threadsafe` returns [`RuntimeClosed`], and a
+//! [`ConcurrentFuture`]'s `result()` returns the `JoinError`.
+
+use std::fmt;
+use std::future::Future;
+
+use super::shared::{Closed, Shared};
+use super::{with_local, ConcurrentFuture};
+use crate::shim::Arc;
+use crate::task::{JoinHandle, TaskRef};
+
+/// A cloneable, thread-safe reference to a runtime, for spawning onto it from anywhere.
+///
+/// # Examples
+///
+/// ```
+/// let rt = evloop::Runtime::new()?;
+/// let handle = rt.handle();
+/// let from_thread = std::thread::spawn(move || {
+///     handle.run_coroutine_threadsafe(async { 40 + 2 }).result()
+/// });
+/// // The loop must run for the task to run: await something meanwhile.
+/// rt.block_on(async {
+///     while !from_thread.is_finished() {
+///         evloop::time::sleep(std::time::Duration::from_millis(1)).await;
+///     }
+/// });
+/// assert_eq!(from_thread.join().unwrap().unwrap(), 42);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    shared: Arc<Shared>,
+}
+
+/// The error returned when submitting to a runtime that has shut down.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeClosed(());
+
+impl fmt::Display for RuntimeClosed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "the evloop runtime behind this Handle has shut down; nothing was scheduled \
+             (keep the runtime alive while other threads submit work to it)",
+        )
+    }
+}
+
+impl std::error::Error for RuntimeClosed {}
+
+impl Handle {
+    pub(crate) fn new(shared: Arc<Shared>) -> Handle {
+        Handle { shared }
+    }
+
+    /// Returns a handle to the runtime running on this thread.
+    ///
+    /// # Panics
+    ///
+    /// If no runtime is running on this thread; see [`Handle::try_current`].
+    #[track_caller]
+    pub fn current() -> Handle {
+        Handle::try_current().unwrap_or_else(|| {
+            panic!(
+                "Handle::current called outside of a runtime: call it inside evloop::run or \
+                 Runtime::block_on and pass the Handle to other threads"
+            )
+        })
+    }
+
+    /// Returns a handle to the runtime running on this thread, or `None` outside a runtime.
+    pub fn try_current() -> Option<Handle> {
+        with_local(|local| Handle::new(local.shared().clone()))
+    }
+
+    /// Spawns a `Send` future onto the runtime, from any thread.
+    ///
+    /// If the runtime has shut down, the future is dropped on this thread and the returned handle
+    /// resolves to a cancelled [`JoinError`](crate::JoinError).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// evloop::run(async {
+    ///     let handle = evloop::Handle::current();
+    ///     let task = std::thread::spawn(move || handle.spawn(async { 7 })).join().unwrap();
+    ///     assert_eq!(task.await.unwrap(), 7);
+    /// });
+    /// ```
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match self.submit(future) {
+            Ok(handle) | Err(handle) => handle,
+        }
+    }
+
+    /// Schedules `callback` to run on the loop's thread, from any thread — asyncio's
+    /// `loop.call_soon_threadsafe`. It runs as a task of its own, after the tasks already queued.
+    ///
+    /// # Errors
+    ///
+    /// [`RuntimeClosed`] if the runtime has shut down; `callback` is dropped without running. A
+    /// callback accepted just before the runtime shuts down is dropped without running as well.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let ran = Arc::new(AtomicBool::new(false));
+    /// evloop::run({
+    ///     let ran = ran.clone();
+    ///     async move {
+    ///         let handle = evloop::Handle::current();
+    ///         std::thread::spawn(move || {
+    ///             handle.call_soon_threadsafe(move || ran.store(true, Ordering::SeqCst))
+    ///         })
+    ///         .join()
+    ///         .unwrap()
+    ///         .unwrap();
+    ///         evloop::yield_now().await;
+    ///         evloop::yield_now().await;
+    ///     }
+    /// });
+    /// assert!(ran.load(Ordering::SeqCst));
+    /// ```
+    pub fn call_soon_threadsafe<F>(&self, callback: F) -> Result<(), RuntimeClosed>
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        self.submit(async move { callback() })
+            .map(drop)
+            .map_err(|_| RuntimeClosed(()))
+    }
+
+    /// Spawns `future` onto the runtime and returns a [`ConcurrentFuture`] that a plain thread can
+    /// block on — asyncio's `asyncio.run_coroutine_threadsafe`.
+    pub fn run_coroutine_threadsafe<F>(&self, future: F) -> ConcurrentFuture<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        ConcurrentFuture::new(self.spawn(future))
+    }
+
+    /// Spawns `future`; `Err` carries a handle to the cancelled task if the runtime refused it.
+    fn submit<F>(&self, future: F) -> Result<JoinHandle<F::Output>, JoinHandle<F::Output>>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        // On this runtime's own thread: the direct path.
+        let mut future = Some(future);
+        let local = with_local(|local| {
+            if !local.token.owns(&self.shared) {
+                return None;
+            }
+            let refused = local.is_shutting_down();
+            let future = future.take().expect("taken once");
+            Some((local.spawn(future), refused))
+        })
+        .flatten();
+        if let Some((handle, refused)) = local {
+            return if refused { Err(handle) } else { Ok(handle) };
+        }
+        let future = future.expect("not taken: not on the loop thread");
+        let (task, join) = TaskRef::new_send(future, self.shared.clone());
+        let handle = JoinHandle::new(join);
+        match self.shared.push_spawned(task) {
+            Ok(()) => Ok(handle),
+            Err(Closed(task)) => {
+                task.refuse();
+                Err(handle)
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("runtime_id", &self.shared.id())
+            .field("closed", &self.shared.is_closed())
+            .finish()
+    }
+}

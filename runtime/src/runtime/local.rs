@@ -1,0 +1,182 @@
+//! The runtime's loop-thread half: the run queue, the task list, the timers and the driver.
+//!
+//! Nothing here is shared with other threads, so nothing here takes a lock or an atomic
+//! read-modify-write: `RefCell`s suffice. Each `RefCell` is borrowed only for the duration of one
+//! queue or list operation and never across a poll, because a polled future may spawn, wake or
+//! register a timer and so re-enter this struct.
+//!
+//! The loop itself, which calls these operations in order, is in `run_loop.rs`.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::task::Waker;
+
+use super::driver::Driver;
+use super::shared::{Inbox, LoopToken, Shared};
+use crate::shim::Arc;
+use crate::task::{JoinError, JoinHandle, NewTask, RunOutcome, TaskList, TaskRef};
+use crate::time::{Instant, TimerHeap};
+
+/// The state only the loop thread touches.
+pub(crate) struct Local {
+    pub(crate) token: LoopToken,
+    /// Tasks ready to be polled, in wake order. Each entry owns a reference.
+    run_queue: RefCell<VecDeque<TaskRef>>,
+    /// Every task whose future is alive (for shutdown).
+    tasks: RefCell<TaskList>,
+    pub(crate) timers: RefCell<TimerHeap>,
+    pub(crate) driver: RefCell<Driver>,
+    /// The loop's spare buffers for swapping the inbox out (see `Shared::take_inbox`).
+    inbox_buffers: RefCell<Inbox>,
+    /// Reused buffer of wakers whose timers are due.
+    due_timers: RefCell<Vec<Waker>>,
+    /// Set once shutdown begins; spawns made after that are cancelled on the spot.
+    shutting_down: Cell<bool>,
+    /// The fairness bound: tasks polled per tick before timers and the inbox are looked at.
+    pub(crate) tasks_per_tick: usize,
+}
+
+impl Local {
+    pub(crate) fn new(token: LoopToken, driver: Driver, tasks_per_tick: usize) -> Local {
+        Local {
+            token,
+            run_queue: RefCell::new(VecDeque::new()),
+            tasks: RefCell::new(TaskList::default()),
+            timers: RefCell::new(TimerHeap::default()),
+            driver: RefCell::new(driver),
+            inbox_buffers: RefCell::new(Inbox::default()),
+            due_timers: RefCell::new(Vec::new()),
+            shutting_down: Cell::new(false),
+            tasks_per_tick,
+        }
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        self.token.shared()
+    }
+
+    /// Whether `task` belongs to this runtime.
+    pub(crate) fn owns(&self, task: &TaskRef) -> bool {
+        self.token.owns(task.scheduler())
+    }
+
+    /// Spawns `future` on this runtime (loop thread).
+    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+    {
+        let (task, join) = TaskRef::allocate(future, self.shared().clone());
+        self.adopt(task);
+        JoinHandle::new(join)
+    }
+
+    /// Takes a new task in: links it into the task list and queues its first poll. During
+    /// shutdown the task is cancelled instead, so that nothing outlives the runtime.
+    pub(crate) fn adopt(&self, task: NewTask) {
+        if self.shutting_down.get() {
+            task.listed.cancel(&self.token, JoinError::runtime_shutdown());
+            return;
+        }
+        self.tasks.borrow_mut().push(task.listed);
+        self.run_queue.borrow_mut().push_back(task.queued);
+    }
+
+    /// Queues a task woken on this thread.
+    pub(crate) fn push(&self, task: TaskRef) {
+        self.run_queue.borrow_mut().push_back(task);
+    }
+
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.shutting_down.get()
+    }
+
+    pub(crate) fn has_ready_tasks(&self) -> bool {
+        !self.run_queue.borrow().is_empty()
+    }
+
+    pub(crate) fn live_tasks(&self) -> usize {
+        self.tasks.borrow().len()
+    }
+
+    /// Polls up to `tasks_per_tick` queued tasks.
+    pub(crate) fn run_ready_tasks(&self) {
+        for _ in 0..self.tasks_per_tick {
+            let Some(task) = self.run_queue.borrow_mut().pop_front() else {
+                return;
+            };
+            if let RunOutcome::Completed(listed) = task.run(&self.token) {
+                let listed = self.tasks.borrow_mut().remove(listed);
+                drop(listed); // may free the task, which may run a waker's drop: no borrow held
+            }
+        }
+    }
+
+    /// Moves everything other threads handed over into the run queue.
+    pub(crate) fn take_inbox(&self) {
+        let mut buffers = self.inbox_buffers.borrow_mut();
+        if !self.shared().take_inbox(&mut buffers) {
+            return;
+        }
+        self.run_queue.borrow_mut().extend(buffers.woken.drain(..));
+        for task in buffers.spawned.drain(..) {
+            self.adopt(task);
+        }
+    }
+
+    /// Wakes every timer due at `now` and returns the next deadline, if any timer is left.
+    pub(crate) fn fire_timers(&self, now: Instant) -> Option<Instant> {
+        let mut due = self.due_timers.borrow_mut();
+        let next = {
+            let mut timers = self.timers.borrow_mut();
+            timers.expire(now, &mut due);
+            timers.next_deadline()
+        };
+        // Wakers can run any code (a foreign waker might even register a timer): call them with
+        // the heap released. The reused buffer stays borrowed; nothing below touches it.
+        for waker in due.drain(..) {
+            waker.wake();
+        }
+        next
+    }
+
+    pub(crate) fn has_timers(&self) -> bool {
+        !self.timers.borrow().is_empty()
+    }
+
+    /// Cancels every live task and drops everything the runtime holds (from `Runtime::drop`).
+    ///
+    /// Order matters: the inbox closes first, so no other thread can hand in work from now on;
+    /// then every live future is dropped (their `Drop` may wake or even spawn tasks: spawns are
+    /// cancelled on the spot because `shutting_down` is set); last, the run queue, which may hold
+    /// entries for tasks completed above, releases its references.
+    pub(crate) fn shutdown(&self) {
+        self.shutting_down.set(true);
+        let inbox = self.shared().close_inbox();
+        drop(inbox.woken);
+        for task in inbox.spawned {
+            task.listed.cancel(&self.token, JoinError::runtime_shutdown());
+        }
+        loop {
+            let next = self.tasks.borrow_mut().pop_front();
+            let Some(task) = next else { break };
+            task.cancel(&self.token, JoinError::runtime_shutdown());
+        }
+        loop {
+            let next = self.run_queue.borrow_mut().pop_front();
+            let Some(task) = next else { break };
+            drop(task);
+        }
+        let timers = std::mem::take(&mut *self.timers.borrow_mut());
+        drop(timers);
+    }
+}
+
+impl std::fmt::Debug for Local {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Local")
+            .field("ready", &self.run_queue.borrow().len())
+            .field("live_tasks", &self.live_tasks())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,171 @@
+//! The runtime: `run`, `Runtime`, `spawn`, and the machinery behind them.
+//!
+//! A runtime is split in two halves by who may touch them:
+//! - `Local` (`local.rs`): the run queue, the task list, the timers, the driver. Owned by the loop
+//!   thread, never shared, no locks.
+//! - `Shared` (`shared.rs`): the inbox and the wake-up word. The only part other threads reach,
+//!   through a [`Handle`], a `Waker` or a `JoinHandle`.
+//!
+//! `run_loop.rs` is the loop that drives them, `context.rs` the thread-local "current runtime",
+//! `driver.rs` the sleep/wake-up primitive (mio, or a condvar under loom).
+
+mod builder;
+mod concurrent_future;
+mod context;
+mod driver;
+mod handle;
+mod local;
+mod run_loop;
+mod shared;
+
+use std::future::Future;
+use std::io;
+use std::rc::Rc;
+
+pub use builder::Builder;
+pub use concurrent_future::ConcurrentFuture;
+pub(crate) use context::{schedule, with_local};
+pub use handle::{Handle, RuntimeClosed};
+pub(crate) use shared::{LoopToken, Shared};
+
+use crate::task::JoinHandle;
+use local::Local;
+
+/// An event loop with its tasks and timers. Most programs only need [`run`].
+///
+/// The runtime runs on the thread that calls [`block_on`](Runtime::block_on); tasks spawned on it
+/// run while `block_on` is active on that thread. Dropping the runtime cancels every task that is
+/// still alive: each future is dropped, on this thread, before `drop` returns.
+///
+/// A `Runtime` is neither `Send` nor `Sync`: its tasks may hold `!Send` values, so it must stay on
+/// the thread that created it. Other threads reach it through a [`Handle`].
+///
+/// # Examples
+///
+/// ```
+/// use evloop::Runtime;
+///
+/// let rt = Runtime::new()?;
+/// let handle = rt.block_on(async { evloop::spawn(async { "hello" }) });
+/// // The task runs during the next `block_on`.
+/// assert_eq!(rt.block_on(handle).unwrap(), "hello");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Runtime {
+    local: Rc<Local>,
+}
+
+impl Runtime {
+    /// Creates a runtime with the default settings.
+    ///
+    /// # Errors
+    ///
+    /// If the OS poller cannot be created (for example, the process is out of file descriptors).
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// Returns a [`Builder`] to configure a runtime.
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    /// Runs `future` to completion on this thread, running the runtime's tasks meanwhile, and
+    /// returns its output. Tasks still alive when it returns stay alive for the next `block_on`
+    /// (or are cancelled when the runtime is dropped).
+    ///
+    /// The future need not be `Send` nor `'static`.
+    ///
+    /// # Panics
+    ///
+    /// If called while a runtime is already running on this thread (from inside a task, or
+    /// inside another `block_on`): that would block the running loop. Panics from `future` itself
+    /// propagate; the runtime stays usable.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        run_loop::block_on(&self.local, future)
+    }
+
+    /// Returns a [`Handle`] through which other threads can spawn onto this runtime.
+    pub fn handle(&self) -> Handle {
+        Handle::new(self.local.shared().clone())
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        let _current = context::enter_for_shutdown(&self.local);
+        self.local.shutdown();
+    }
+}
+
+/// Runs `future` on a new runtime, then cancels every task still alive — Python's `asyncio.run`.
+///
+/// This is the usual entry point of a program: everything else (spawning tasks, timers,
+/// synchronisation) happens inside the future.
+///
+/// # Panics
+///
+/// If called from inside a running runtime, or if the runtime cannot be created (the process is
+/// out of file descriptors). Use [`Runtime::new`] to handle the latter as an error.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let answer = evloop::run(async {
+///     let task = evloop::spawn(async {
+///         evloop::time::sleep(Duration::from_millis(10)).await;
+///         42
+///     });
+///     task.await.unwrap()
+/// });
+/// assert_eq!(answer, 42);
+/// ```
+#[track_caller]
+pub fn run<F: Future>(future: F) -> F::Output {
+    let runtime = Runtime::new()
+        .unwrap_or_else(|error| panic!("evloop::run could not create the runtime: {error}"));
+    runtime.block_on(future)
+}
+
+/// Spawns `future` as a new task on the current runtime — Python's `asyncio.create_task`.
+///
+/// The task starts running at the loop's next turn, concurrently with the caller. The future may
+/// be `!Send` (everything runs on one thread) but must be `'static`; to run work that borrows
+/// from the caller, `.await` it directly.
+///
+/// # Panics
+///
+/// If called outside a runtime (not inside [`run`], [`Runtime::block_on`] or a task). From another
+/// thread, use [`Handle::spawn`].
+///
+/// # Examples
+///
+/// ```
+/// use std::rc::Rc;
+///
+/// evloop::run(async {
+///     let shared = Rc::new(5); // not Send: fine on a single-threaded loop
+///     let task = evloop::spawn({
+///         let shared = shared.clone();
+///         async move { *shared * 2 }
+///     });
+///     assert_eq!(task.await.unwrap(), 10);
+/// });
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    match with_local(|local| local.spawn(future)) {
+        Some(handle) => handle,
+        None => panic!(
+            "evloop::spawn called outside of a runtime: call it from inside evloop::run or \
+             Runtime::block_on, or use Handle::spawn from another thread"
+        ),
+    }
+}

@@ -1,0 +1,84 @@
+//! The event loop: what `block_on` does, one tick at a time.
+//!
+//! ```text
+//! loop {
+//!     1. if the main future was woken, poll it; return when it is ready
+//!     2. poll up to `tasks_per_tick` tasks from the run queue
+//!     3. take what other threads left in the inbox (woken and spawned tasks)
+//!     4. fire the timers that are due
+//!     5. if nothing is ready, sleep in the driver until a wake-up or the next deadline
+//! }
+//! ```
+//!
+//! **Fairness.** Step 2 is bounded, so a task that wakes itself forever (a `yield_now` loop) gets
+//! at most `tasks_per_tick` polls (61 by default, as tokio) before timers, the inbox and the main
+//! future get their turn; it goes to the back of the queue each time, so other ready tasks run in
+//! between. A task that never returns from `poll` cannot be preempted by any cooperative runtime.
+//!
+//! **Costs on the busy path.** When tasks are ready the loop never makes a system call: the inbox
+//! check is one atomic load, the clock is read only if timers exist, and the driver is entered
+//! only to sleep.
+//!
+//! **The main future** is not a task: it may borrow from the caller's stack (it need not be
+//! `'static`), so it lives in `block_on`'s frame and has its own waker, a flag plus a notify.
+
+use std::future::Future;
+use std::pin::pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use super::context;
+use super::local::Local;
+use super::shared::Shared;
+use crate::shim::{Arc, AtomicBool, Ordering};
+use crate::time::Instant;
+
+/// The main future's waker: sets a flag the loop checks every tick, and wakes the loop if it
+/// sleeps.
+struct MainWaker {
+    woken: AtomicBool,
+    shared: Arc<Shared>,
+}
+
+// `Wake` requires std's `Arc`; the flag and the notify inside are the shim's, which loom checks.
+impl Wake for MainWaker {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.shared.notify();
+    }
+}
+
+/// Runs the loop until `future` completes.
+pub(crate) fn block_on<F: Future>(local: &Rc<Local>, future: F) -> F::Output {
+    let _enter = context::enter(local);
+    let main = std::sync::Arc::new(MainWaker {
+        woken: AtomicBool::new(true),
+        shared: local.shared().clone(),
+    });
+    let waker = Waker::from(main.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        // A load first: the swap (a read-modify-write) only when there is something to take.
+        if main.woken.load(Ordering::Acquire) && main.woken.swap(false, Ordering::AcqRel) {
+            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return output;
+            }
+        }
+        local.run_ready_tasks();
+        local.take_inbox();
+        let next_deadline = if local.has_timers() {
+            local.fire_timers(Instant::now())
+        } else {
+            None
+        };
+        if local.has_ready_tasks() || main.woken.load(Ordering::Acquire) {
+            continue;
+        }
+        let timeout = next_deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
+        local.shared().park(&mut local.driver.borrow_mut(), timeout);
+    }
+}

@@ -1,0 +1,152 @@
+//! `JoinError`: why a task produced no value.
+//!
+//! A task ends without a value in one of two ways: it was cancelled (its future was dropped before
+//! it finished, by `JoinHandle::abort` or by the runtime shutting down), or its future panicked.
+//! The loop catches the panic, so one failing task never takes the loop or its siblings down; the
+//! payload travels to whoever awaits the handle, who may inspect it or resume the unwind.
+
+use std::any::Any;
+use std::fmt;
+
+/// The error a [`JoinHandle`](crate::JoinHandle) gives when its task did not return a value.
+///
+/// # Examples
+///
+/// ```
+/// let error = evloop::run(async {
+///     let handle = evloop::spawn(async { panic!("boom") });
+///     handle.await.unwrap_err()
+/// });
+/// assert!(error.is_panic());
+/// assert_eq!(error.to_string(), "task panicked: boom");
+/// ```
+pub struct JoinError {
+    repr: Repr,
+}
+
+enum Repr {
+    /// `JoinHandle::abort` dropped the future.
+    Aborted,
+    /// The runtime was shut down (or already gone) before the task finished.
+    RuntimeShutdown,
+    /// The future panicked; the payload of that panic. Boxed once more so that the error is two
+    /// words, not three: it sits in every task's output slot, and panics are rare.
+    Panic(Box<Box<dyn Any + Send + 'static>>),
+}
+
+impl JoinError {
+    pub(crate) fn aborted() -> JoinError {
+        JoinError {
+            repr: Repr::Aborted,
+        }
+    }
+
+    pub(crate) fn runtime_shutdown() -> JoinError {
+        JoinError {
+            repr: Repr::RuntimeShutdown,
+        }
+    }
+
+    pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> JoinError {
+        JoinError {
+            repr: Repr::Panic(Box::new(payload)),
+        }
+    }
+
+    /// Returns `true` if the task was cancelled: aborted through its handle, or dropped because
+    /// its runtime shut down before it finished.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self.repr, Repr::Aborted | Repr::RuntimeShutdown)
+    }
+
+    /// Returns `true` if the task's future panicked.
+    pub fn is_panic(&self) -> bool {
+        matches!(self.repr, Repr::Panic(_))
+    }
+
+    /// Returns the panic payload, to inspect it or to continue the unwind with
+    /// [`std::panic::resume_unwind`].
+    ///
+    /// # Panics
+    ///
+    /// Panics if the task was cancelled rather than panicking; use [`try_into_panic`] to check.
+    ///
+    /// [`try_into_panic`]: JoinError::try_into_panic
+    pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
+        self.try_into_panic()
+            .unwrap_or_else(|error| panic!("JoinError::into_panic called on a cancelled task's error ({error}); check is_panic() first"))
+    }
+
+    /// Returns the panic payload, or the error itself if the task was cancelled.
+    pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
+        match self.repr {
+            Repr::Panic(payload) => Ok(*payload),
+            _ => Err(self),
+        }
+    }
+}
+
+/// The message a panic payload carries, if it is one of the two types `panic!` produces.
+fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
+    payload
+        .downcast_ref::<&'static str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            Repr::Aborted => f.write_str("task was cancelled by JoinHandle::abort"),
+            Repr::RuntimeShutdown => f.write_str(
+                "task was cancelled because its runtime shut down before it finished \
+                 (or was already gone when it was spawned)",
+            ),
+            Repr::Panic(payload) => match panic_message(payload.as_ref().as_ref()) {
+                Some(message) => write!(f, "task panicked: {message}"),
+                None => f.write_str("task panicked with a non-string payload"),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            Repr::Aborted => f.write_str("JoinError::Aborted"),
+            Repr::RuntimeShutdown => f.write_str("JoinError::RuntimeShutdown"),
+            Repr::Panic(payload) => f
+                .debug_tuple("JoinError::Panic")
+                .field(&panic_message(payload.as_ref().as_ref()).unwrap_or("<non-string payload>"))
+                .finish(),
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_and_messages() {
+        assert!(JoinError::aborted().is_cancelled());
+        assert!(JoinError::runtime_shutdown().is_cancelled());
+        assert!(JoinError::runtime_shutdown().to_string().contains("runtime shut down"));
+        let panic = JoinError::panic(Box::new(String::from("bad input")));
+        assert!(panic.is_panic() && !panic.is_cancelled());
+        assert_eq!(panic.to_string(), "task panicked: bad input");
+        assert_eq!(format!("{panic:?}"), "JoinError::Panic(\"bad input\")");
+        let payload = panic.into_panic();
+        assert_eq!(payload.downcast_ref::<String>().unwrap(), "bad input");
+        assert!(JoinError::aborted().try_into_panic().is_err());
+    }
+
+    #[test]
+    fn a_join_error_is_two_words() {
+        // It lives in every task's output slot; see DESIGN.md, "Memory per task".
+        assert_eq!(std::mem::size_of::<JoinError>(), 16);
+        assert_eq!(std::mem::size_of::<Result<(), JoinError>>(), 16);
+    }
+}

@@ -1,0 +1,84 @@
+//! `JoinHandle`: the spawner's end of a task — await its result, cancel it, or let it go.
+//!
+//! asyncio's `Task` object plays this role. Three Rust-specific rules:
+//! - dropping the handle *detaches* the task (it keeps running; its output is dropped when it
+//!   finishes), as with threads and tokio. Cancelling is explicit: [`JoinHandle::abort`].
+//! - the result is a `Result`: a panic or a cancellation arrives as a [`JoinError`] instead of
+//!   an exception.
+//! - the handle is `Send` when the output is, so a plain thread or another runtime can await it,
+//!   even when the task's future itself is `!Send`.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::raw::JoinRef;
+use super::JoinError;
+
+/// An owned permission to await a spawned task's output, and to cancel the task.
+///
+/// Created by [`spawn`](crate::spawn) and [`Handle::spawn`](crate::Handle::spawn).
+///
+/// # Examples
+///
+/// ```
+/// evloop::run(async {
+///     let handle = evloop::spawn(async { 6 * 7 });
+///     assert_eq!(handle.await.unwrap(), 42);
+///
+///     let sleeper = evloop::spawn(evloop::time::sleep(std::time::Duration::from_secs(3600)));
+///     sleeper.abort();
+///     assert!(sleeper.await.unwrap_err().is_cancelled());
+/// });
+/// ```
+pub struct JoinHandle<T> {
+    join: JoinRef<T>,
+}
+
+impl<T> JoinHandle<T> {
+    pub(crate) fn new(join: JoinRef<T>) -> JoinHandle<T> {
+        JoinHandle { join }
+    }
+
+    /// Cancels the task: its future is dropped (on the loop's thread) before it would be polled
+    /// again, and awaiting this handle then gives a [`JoinError`] for which
+    /// [`is_cancelled`](JoinError::is_cancelled) is true.
+    ///
+    /// If the task already finished, or finishes during its current poll, its real output stays
+    /// available. Calling `abort` more than once, or from another thread, is fine.
+    pub fn abort(&self) {
+        self.join.abort();
+    }
+
+    /// Returns `true` once the task's future is gone: it returned, panicked or was cancelled.
+    pub fn is_finished(&self) -> bool {
+        self.join.is_finished()
+    }
+
+    pub(crate) fn runtime_id(&self) -> *const crate::runtime::Shared {
+        crate::shim::Arc::as_ptr(self.join.task().scheduler())
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    /// # Panics
+    ///
+    /// If polled again after it returned `Ready`.
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.get_mut().join.poll_output(cx)
+    }
+}
+
+// The handle never pins its output in place: it moves it out of the task's slot.
+impl<T> Unpin for JoinHandle<T> {}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}

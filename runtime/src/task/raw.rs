@@ -1,0 +1,557 @@
+//! The task allocation: one heap block per spawned task, and the references that point into it.
+//!
+//! # Layout
+//!
+//! ```text
+//! TaskCell<F> (#[repr(C)], one Box)
+//! ├── Header                      what every holder needs, whatever the future's type
+//! │   ├── state: State            flags + reference count (see state.rs)
+//! │   ├── vtable: &'static Vtable the five operations that need to know F
+//! │   ├── scheduler: Arc<Shared>  where wakes go: the owning runtime's cross-thread half
+//! │   ├── links: Links            neighbours in the runtime's task list (list.rs)
+//! │   └── join_waker: Option<Waker> who to wake when the task completes
+//! └── slot: union { future: F, output: Result<F::Output, JoinError> }
+//! ```
+//!
+//! The future and, later, its output share one slot: the output is written over the place the
+//! future occupied once it has been dropped. Which of the two the slot holds is never stored
+//! separately; it follows from the state word (see the rules below). Because the header comes
+//! first in a `#[repr(C)]` struct, a pointer to the cell is also a pointer to its header, and all
+//! type-erased code (wakers, the run queue, the task list) holds a `NonNull<Header>`.
+//!
+//! # Who may touch what
+//!
+//! | field | who | when |
+//! |---|---|---|
+//! | `state` | anyone holding a reference | always (atomic) |
+//! | `vtable`, `scheduler` | anyone holding a reference | always (never written after creation) |
+//! | `links` | the loop thread | while the task is in its task list |
+//! | `slot` as future | the loop thread | while not `COMPLETE` |
+//! | `slot` as output | the loop thread, then the `JoinRef` | the loop writes it before setting `COMPLETE`; from then on the join handle owns it |
+//! | `join_waker` | the `JoinRef` while `JOIN_WAKER` is clear; read-only for both sides while it is set | — |
+//!
+//! "The loop thread" is proven by a [`LoopToken`]: one exists per runtime, it is created on the
+//! thread that runs that runtime's loop and it can never leave it (`!Send`). Every operation that
+//! touches the future takes one and checks that it belongs to the task's runtime. That is what
+//! lets a `!Send` future live in an allocation that `Send` wakers point to: the wakers only ever
+//! touch the state word, the scheduler and the join waker.
+//!
+//! # Invariants
+//!
+//! 1. While the future is alive (not `COMPLETE`), the task list holds a reference, so the task
+//!    cannot be freed during a poll even though the poll itself holds none.
+//! 2. When the last reference goes, the slot is empty: the output was taken by the handle, dropped
+//!    by the handle, or dropped by the loop because no handle wanted it. Freeing the cell drops
+//!    only the header.
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::{Context, Poll, Waker};
+
+use super::state::{Snapshot, State, WakeAction};
+use super::waker;
+use super::JoinError;
+use crate::runtime::{schedule, LoopToken, Shared};
+use crate::shim::{Arc, UnsafeCell};
+
+/// The part of a task that does not depend on the future's type.
+#[repr(C)]
+pub(crate) struct Header {
+    pub(super) state: State,
+    vtable: &'static Vtable,
+    scheduler: Arc<Shared>,
+    pub(super) links: UnsafeCell<Links>,
+    join_waker: UnsafeCell<Option<Waker>>,
+}
+
+/// A task's neighbours in its runtime's task list.
+#[derive(Default)]
+pub(super) struct Links {
+    pub(super) prev: Option<NonNull<Header>>,
+    pub(super) next: Option<NonNull<Header>>,
+}
+
+#[repr(C)]
+struct TaskCell<F: Future> {
+    header: Header,
+    slot: UnsafeCell<Slot<F>>,
+}
+
+/// The future until it finishes, then its output. See the module doc for which is live.
+union Slot<F: Future> {
+    future: ManuallyDrop<F>,
+    output: ManuallyDrop<Result<F::Output, JoinError>>,
+}
+
+/// The operations that need the future's concrete type, one table per `F`.
+struct Vtable {
+    /// Polls the future. On `Ready` (or a panic) the future has been dropped and the output
+    /// written to the slot.
+    poll: unsafe fn(NonNull<Header>, &mut Context<'_>) -> Poll<()>,
+    /// Drops the future and writes `Err(error)` as the output.
+    cancel: unsafe fn(NonNull<Header>, JoinError),
+    /// Moves the output into `*(dst as *mut Option<Result<F::Output, JoinError>>)`.
+    take_output: unsafe fn(NonNull<Header>, *mut ()),
+    /// Drops the output in place.
+    drop_output: unsafe fn(NonNull<Header>),
+    /// Frees the allocation.
+    dealloc: unsafe fn(NonNull<Header>),
+}
+
+impl<F: Future> TaskCell<F> {
+    const VTABLE: Vtable = Vtable {
+        poll: poll::<F>,
+        cancel: cancel::<F>,
+        take_output: take_output::<F>,
+        drop_output: drop_output::<F>,
+        dealloc: dealloc::<F>,
+    };
+}
+
+/// Drops the future in the slot, catching a panic from its `Drop`.
+///
+/// # Safety
+/// `slot` must hold the future, and the caller must have exclusive access to it.
+unsafe fn drop_future<F: Future>(slot: *mut Slot<F>) -> Result<(), JoinError> {
+    // SAFETY: the caller guarantees the slot holds a live future that nobody else touches; after
+    // this the slot is treated as empty.
+    catch_unwind(AssertUnwindSafe(|| unsafe {
+        ManuallyDrop::drop(&mut (*slot).future)
+    }))
+    .map_err(JoinError::panic)
+}
+
+/// # Safety
+/// `header` points to a live `TaskCell<F>` whose slot holds the future; caller is the loop thread.
+unsafe fn poll<F: Future>(header: NonNull<Header>, cx: &mut Context<'_>) -> Poll<()> {
+    // SAFETY: per the contract, the cell is live and has type `TaskCell<F>`.
+    let cell = unsafe { header.cast::<TaskCell<F>>().as_ref() };
+    cell.slot.with_mut(|slot| {
+        // SAFETY: the slot holds the future (not COMPLETE) and only the loop thread touches it
+        // then. The future never moves: it lives in this heap block until it is dropped in place.
+        let future = unsafe { Pin::new_unchecked(&mut *(*slot).future) };
+        let output = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            // SAFETY: the future finished; nobody else touches the slot until COMPLETE is set.
+            Ok(Poll::Ready(value)) => unsafe { drop_future::<F>(slot) }.map(|()| value),
+            Err(payload) => {
+                // SAFETY: as above; a future that panicked is dropped, never polled again.
+                let _ = unsafe { drop_future::<F>(slot) };
+                Err(JoinError::panic(payload))
+            }
+        };
+        // SAFETY: the future has been dropped, so the slot is free to hold the output.
+        unsafe { (*slot).output = ManuallyDrop::new(output) };
+        Poll::Ready(())
+    })
+}
+
+/// # Safety
+/// As for `poll`.
+unsafe fn cancel<F: Future>(header: NonNull<Header>, error: JoinError) {
+    // SAFETY: per the contract, the cell is live and has type `TaskCell<F>`.
+    let cell = unsafe { header.cast::<TaskCell<F>>().as_ref() };
+    cell.slot.with_mut(|slot| {
+        // SAFETY: the slot holds the future and the loop thread has exclusive access to it.
+        let output = unsafe { drop_future::<F>(slot) }.and(Err(error));
+        // SAFETY: the future has been dropped, so the slot is free to hold the output.
+        unsafe { (*slot).output = ManuallyDrop::new(output) };
+    });
+}
+
+/// # Safety
+/// `header` points to a live `TaskCell<F>` whose slot holds the output, owned by the caller;
+/// `dst` points to an `Option<Result<F::Output, JoinError>>`.
+unsafe fn take_output<F: Future>(header: NonNull<Header>, dst: *mut ()) {
+    // SAFETY: per the contract.
+    let cell = unsafe { header.cast::<TaskCell<F>>().as_ref() };
+    cell.slot.with_mut(|slot| {
+        // SAFETY: the caller owns the output; after this the slot is empty.
+        let output = unsafe { ManuallyDrop::take(&mut (*slot).output) };
+        // SAFETY: the caller passes a pointer to a value of exactly this type.
+        unsafe { *(dst as *mut Option<Result<F::Output, JoinError>>) = Some(output) };
+    });
+}
+
+/// # Safety
+/// As for `take_output`.
+unsafe fn drop_output<F: Future>(header: NonNull<Header>) {
+    // SAFETY: per the contract.
+    let cell = unsafe { header.cast::<TaskCell<F>>().as_ref() };
+    cell.slot.with_mut(|slot| {
+        // The output's own `Drop` may panic; nobody is waiting for it, and unwinding into the
+        // loop (or a waker's thread) would leave the task half-released, so the panic is dropped
+        // here after the panic hook has reported it.
+        // SAFETY: the caller owns the output; after this the slot is empty.
+        let _ = catch_unwind(AssertUnwindSafe(|| unsafe {
+            ManuallyDrop::drop(&mut (*slot).output)
+        }));
+    });
+}
+
+/// # Safety
+/// `header` points to a `TaskCell<F>` whose last reference was just released, so nothing else
+/// can reach it; its slot is empty (invariant 2).
+unsafe fn dealloc<F: Future>(header: NonNull<Header>) {
+    // SAFETY: the cell was allocated by `Box::new` in `TaskRef::allocate` with this exact type. The
+    // slot is a union of `ManuallyDrop`s, so dropping the box drops only the header.
+    drop(unsafe { Box::from_raw(header.cast::<TaskCell<F>>().as_ptr()) });
+}
+
+/// One counted reference to a task. Dropping it releases the reference; the last one frees the
+/// task. It may cross threads: on its own it only reaches the state word and the scheduler.
+pub(crate) struct TaskRef {
+    header: NonNull<Header>,
+}
+
+// SAFETY: through a `TaskRef` alone, another thread can only touch the atomic state, the
+// scheduler (an `Arc<Shared>`, which is `Sync`) and the join waker (a `Waker`, `Send + Sync`),
+// or free the cell once the future and output are gone (invariant 2). Touching the future
+// requires a `LoopToken`, which exists only on the loop thread.
+unsafe impl Send for TaskRef {}
+// SAFETY: as above; every `&self` method is one of those thread-safe accesses.
+unsafe impl Sync for TaskRef {}
+
+/// A task that has just been allocated: the references for the task list and the run queue. The
+/// runtime links the first and queues the second (or cancels both if it is shutting down).
+pub(crate) struct NewTask {
+    pub(crate) listed: TaskRef,
+    pub(crate) queued: TaskRef,
+}
+
+/// A new task whose future is `Send`, spawned from a thread that is not its loop's. If the runtime
+/// refuses it (it has shut down), the spawning thread may drop the future itself.
+pub(crate) struct SendNewTask(pub(crate) NewTask);
+
+impl SendNewTask {
+    /// Completes a task the runtime refused, as cancelled by shutdown, dropping its future here.
+    pub(crate) fn refuse(self) {
+        let task = &self.0.listed;
+        // SAFETY: the future is `Send` (this type is only built by `TaskRef::new_send`), so this
+        // thread may drop it; the task was never adopted by a loop, so nothing else touches it.
+        unsafe { (task.header().vtable.cancel)(task.header, JoinError::runtime_shutdown()) };
+        task.finish();
+    }
+}
+
+/// What one step of a task did.
+pub(crate) enum RunOutcome {
+    /// The future is still alive (it returned `Pending`), or the entry was stale.
+    Alive,
+    /// The future is gone (finished, panicked or cancelled). This is the task list's reference:
+    /// unlink the task from the list, then drop it.
+    Completed(TaskRef),
+}
+
+impl TaskRef {
+    /// Allocates a task for `future`, owned by the runtime behind `scheduler`. This is the only
+    /// heap allocation a spawn makes.
+    pub(crate) fn allocate<F>(future: F, scheduler: Arc<Shared>) -> (NewTask, JoinRef<F::Output>)
+    where
+        F: Future + 'static,
+    {
+        let cell = Box::new(TaskCell {
+            header: Header {
+                state: State::new_spawned(),
+                vtable: &TaskCell::<F>::VTABLE,
+                scheduler,
+                links: UnsafeCell::new(Links::default()),
+                join_waker: UnsafeCell::new(None),
+            },
+            slot: UnsafeCell::new(Slot {
+                future: ManuallyDrop::new(future),
+            }),
+        });
+        let header = NonNull::from(Box::leak(cell)).cast::<Header>();
+        // The state starts with three references, one for each of these.
+        let new_task = NewTask {
+            listed: TaskRef { header },
+            queued: TaskRef { header },
+        };
+        let join = JoinRef {
+            task: ManuallyDrop::new(TaskRef { header }),
+            output_taken: false,
+            _output: PhantomData,
+        };
+        (new_task, join)
+    }
+
+    /// Allocates a task for a `Send` future spawned from another thread (see [`SendNewTask`]).
+    pub(crate) fn new_send<F>(future: F, scheduler: Arc<Shared>) -> (SendNewTask, JoinRef<F::Output>)
+    where
+        F: Future + Send + 'static,
+    {
+        let (task, join) = TaskRef::allocate(future, scheduler);
+        (SendNewTask(task), join)
+    }
+
+    /// Takes ownership of a reference previously given up with [`TaskRef::into_raw`] or counted
+    /// by a state transition.
+    ///
+    /// # Safety
+    /// `header` must point to a live task and the caller must own one of its references.
+    pub(super) unsafe fn from_raw(header: NonNull<Header>) -> TaskRef {
+        TaskRef { header }
+    }
+
+    /// Gives up ownership of this reference without releasing it.
+    pub(super) fn into_raw(self) -> NonNull<Header> {
+        ManuallyDrop::new(self).header
+    }
+
+    pub(super) fn header(&self) -> &Header {
+        // SAFETY: a `TaskRef` owns a reference, so the cell is alive.
+        unsafe { self.header.as_ref() }
+    }
+
+    pub(super) fn state(&self) -> Snapshot {
+        self.header().state.load()
+    }
+
+    /// The cross-thread half of the runtime this task belongs to.
+    pub(crate) fn scheduler(&self) -> &Arc<Shared> {
+        &self.header().scheduler
+    }
+
+    fn assert_owned_by(&self, token: &LoopToken) {
+        assert!(
+            token.owns(self.scheduler()),
+            "evloop bug: a task was handed to another runtime's loop"
+        );
+    }
+
+    /// Wakes the task without consuming this reference (the join handle's `abort` and every
+    /// `wake_by_ref` come here).
+    pub(super) fn wake_by_ref(&self) {
+        if self.header().state.wake_by_ref() == WakeAction::Enqueue {
+            // The transition took a reference for the queue entry.
+            schedule(TaskRef {
+                header: self.header,
+            });
+        }
+    }
+
+    /// Wakes the task, consuming this reference.
+    pub(super) fn wake(self) {
+        let header = self.into_raw();
+        // SAFETY: `into_raw` kept our reference alive for this transition.
+        match unsafe { header.as_ref() }.state.wake_by_val() {
+            // Our reference now belongs to the queue entry.
+            WakeAction::Enqueue => schedule(TaskRef { header }),
+            WakeAction::Nothing { last_ref: true } => {
+                // SAFETY: ours was the last reference, so nothing else can reach the cell.
+                unsafe { free(header) }
+            }
+            WakeAction::Nothing { last_ref: false } => {}
+        }
+    }
+
+    /// Runs one step of the task: the loop popped this run-queue entry.
+    ///
+    /// Cancels the task instead if `abort` was called, and does nothing if it is already
+    /// complete (a wake that raced with completion left a stale entry).
+    pub(crate) fn run(self, token: &LoopToken) -> RunOutcome {
+        self.assert_owned_by(token);
+        let before = self.header().state.unschedule();
+        // `unschedule` released the queue entry's reference. From here `self` stands for the task
+        // list's reference (invariant 1), which this function must not release: it is either
+        // forgotten (task alive) or handed back in `Completed`.
+        let header = self.into_raw();
+        if before.is_complete() {
+            if before.ref_count() == 1 {
+                // SAFETY: the queue entry held the last reference.
+                unsafe { free(header) }
+            }
+            return RunOutcome::Alive;
+        }
+        // SAFETY: the task list's reference keeps the cell alive.
+        let header_ref = unsafe { header.as_ref() };
+        if before.is_cancel_requested() {
+            // SAFETY: we are the owning loop thread (checked above) and the task is not complete,
+            // so the slot holds the future.
+            unsafe { (header_ref.vtable.cancel)(header, JoinError::aborted()) };
+        } else {
+            let waker = waker::borrowed(header);
+            let mut cx = Context::from_waker(&waker);
+            // SAFETY: as above.
+            if unsafe { (header_ref.vtable.poll)(header, &mut cx) }.is_pending() {
+                return RunOutcome::Alive;
+            }
+        }
+        let listed = TaskRef { header };
+        listed.finish();
+        RunOutcome::Completed(listed)
+    }
+
+    /// Cancels a task whose future is still alive, because the runtime is shutting down or
+    /// refused it: drops the future on this (the loop's, or the spawner's) thread and completes
+    /// the task with `error`.
+    pub(crate) fn cancel(&self, token: &LoopToken, error: JoinError) {
+        self.assert_owned_by(token);
+        debug_assert!(!self.state().is_complete());
+        // SAFETY: the loop thread, and the future is alive.
+        unsafe { (self.header().vtable.cancel)(self.header, error) };
+        self.finish();
+    }
+
+    /// Publishes the output written to the slot: sets `COMPLETE`, then either wakes the join
+    /// handle's owner or, if there is no handle any more, drops the output.
+    fn finish(&self) {
+        let header = self.header();
+        let before = header.state.complete();
+        if !before.has_join_interest() {
+            // SAFETY: no handle exists, so the loop still owns the output it just wrote.
+            unsafe { (header.vtable.drop_output)(self.header) };
+        } else if before.has_join_waker() {
+            header.join_waker.with(|waker| {
+                // SAFETY: JOIN_WAKER set means the task side may read the slot, and COMPLETE (just
+                // set) means the handle can no longer take it back to write.
+                if let Some(waker) = unsafe { &*waker } {
+                    waker.wake_by_ref();
+                }
+            });
+        }
+    }
+}
+
+impl Drop for TaskRef {
+    fn drop(&mut self) {
+        if self.header().state.release() {
+            // SAFETY: that was the last reference.
+            unsafe { free(self.header) }
+        }
+    }
+}
+
+impl std::fmt::Debug for TaskRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskRef")
+            .field("ptr", &self.header)
+            .field("state", &self.state())
+            .finish()
+    }
+}
+
+/// Frees a task whose last reference was released.
+///
+/// # Safety
+/// No reference to the task remains.
+unsafe fn free(header: NonNull<Header>) {
+    // SAFETY: the caller guarantees the cell is unreachable; the vtable matches its type.
+    unsafe {
+        let state = header.as_ref().state.load();
+        debug_assert!(state.is_complete(), "freed a task whose future is alive: {state:?}");
+        (header.as_ref().vtable.dealloc)(header)
+    }
+}
+
+/// The join handle's reference to its task, typed with the output. Created only by
+/// [`TaskRef::allocate`], so `T` is always the task's real output type.
+pub(crate) struct JoinRef<T> {
+    /// The handle's reference; released by hand in `drop`, where the interest protocol decides
+    /// whether the release already happened.
+    task: ManuallyDrop<TaskRef>,
+    /// Set once `poll_output` has returned the output; the slot is empty from then on.
+    output_taken: bool,
+    /// `JoinRef<T>` moves a `T` to wherever it is polled: `Send` only if `T` is.
+    _output: PhantomData<T>,
+}
+
+impl<T> JoinRef<T> {
+    pub(crate) fn task(&self) -> &TaskRef {
+        &self.task
+    }
+
+    pub(crate) fn is_finished(&self) -> bool {
+        self.task.state().is_complete()
+    }
+
+    /// Requests cancellation: the loop drops the future before polling it again.
+    pub(crate) fn abort(&self) {
+        let header = self.task.header();
+        if header.state.request_cancel() == WakeAction::Enqueue {
+            schedule(TaskRef {
+                header: self.task.header,
+            });
+        }
+    }
+
+    /// Returns the output if the task is complete; otherwise arranges for `cx`'s waker to be woken
+    /// when it is.
+    ///
+    /// # Panics
+    /// If the output was already returned.
+    pub(crate) fn poll_output(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
+        assert!(
+            !self.output_taken,
+            "JoinHandle polled after it already returned its output"
+        );
+        let header = self.task.header();
+        let state = header.state.load();
+        if state.is_complete() {
+            return Poll::Ready(self.take_output());
+        }
+        if state.has_join_waker() {
+            // The task side owns the slot, but reading is shared: is the stored waker ours?
+            let same = header.join_waker.with(|waker| {
+                // SAFETY: while JOIN_WAKER is set nobody writes the slot.
+                unsafe { &*waker }
+                    .as_ref()
+                    .is_some_and(|waker| waker.will_wake(cx.waker()))
+            });
+            if same {
+                return Poll::Pending;
+            }
+            if header.state.unset_join_waker().is_err() {
+                return Poll::Ready(self.take_output());
+            }
+        }
+        // JOIN_WAKER is clear: the slot is ours to write.
+        // SAFETY: the task side reads the slot only while JOIN_WAKER is set.
+        header
+            .join_waker
+            .with_mut(|waker| unsafe { *waker = Some(cx.waker().clone()) });
+        match header.state.set_join_waker() {
+            Ok(()) => Poll::Pending,
+            Err(_) => Poll::Ready(self.take_output()),
+        }
+    }
+
+    fn take_output(&mut self) -> Result<T, JoinError> {
+        let mut output: Option<Result<T, JoinError>> = None;
+        // SAFETY: COMPLETE was observed with Acquire and we hold JOIN_INTEREST, so the slot holds
+        // the output and it is ours; `T` is the task's output type (see the type's doc).
+        unsafe {
+            (self.task.header().vtable.take_output)(
+                self.task.header,
+                &mut output as *mut Option<Result<T, JoinError>> as *mut (),
+            )
+        };
+        self.output_taken = true;
+        output.expect("take_output always writes the output")
+    }
+}
+
+impl<T> Drop for JoinRef<T> {
+    fn drop(&mut self) {
+        // SAFETY: `self.task` is never used again: this is the handle's drop.
+        let task = unsafe { ManuallyDrop::take(&mut self.task) };
+        if self.output_taken {
+            return; // `task` drops here, releasing the handle's reference.
+        }
+        match task.header().state.drop_join_interest() {
+            // Not complete: the reference was released together with the interest, and the loop
+            // will drop the output when it comes.
+            Ok(()) => {
+                task.into_raw();
+            }
+            // Complete: the output is ours and nobody else will drop it.
+            // SAFETY: COMPLETE with JOIN_INTEREST means the slot holds the output, owned by us.
+            Err(()) => unsafe { (task.header().vtable.drop_output)(task.header) },
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! Time: sleeping, deadlines on other futures, and periodic ticks.
+//!
+//! Every timer is a [`Sleep`]. On its first poll it registers a deadline and a waker in the
+//! loop's timer heap (`timer_heap.rs`); the loop wakes it when the deadline passes and sleeps no
+//! longer than the earliest deadline. [`timeout`] races a future against a `Sleep`; [`Interval`]
+//! re-arms one `Sleep` for each tick.
+//!
+//! Deadlines are [`Instant`]s: evloop's own type, so that a test clock can replace the system one
+//! without changing signatures. A duration too large to add to now (`Duration::MAX`) becomes a
+//! deadline about 30 years away — it never fires in practice, and nothing overflows or panics. A
+//! deadline in the past completes on the first poll.
+//!
+//! Timers need the runtime that fires them: polling a `Sleep` outside one panics with a message.
+
+#![forbid(unsafe_code)]
+
+mod instant;
+mod interval;
+mod sleep;
+mod timeout;
+mod timer_heap;
+
+pub use instant::Instant;
+pub use interval::{interval, Interval};
+pub use sleep::{sleep, sleep_until, Sleep};
+pub use timeout::{timeout, Elapsed, Timeout};
+pub(crate) use timer_heap::TimerHeap;

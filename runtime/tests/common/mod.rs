@@ -1,0 +1,105 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)] // each test file uses its own subset
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+/// Counts how many values carrying it have been dropped.
+#[derive(Clone, Default)]
+pub struct DropCounter(pub Arc<AtomicUsize>);
+
+impl DropCounter {
+    pub fn token(&self) -> DropToken {
+        DropToken(self.0.clone())
+    }
+    pub fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Increments its counter when dropped.
+pub struct DropToken(Arc<AtomicUsize>);
+
+impl Drop for DropToken {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Runs `f` on a fresh thread and fails the test (instead of hanging it) if it takes longer than
+/// `limit` — for tests whose failure mode is a lost wake-up.
+pub fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (done, result) = mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        let _ = done.send(f());
+    });
+    match result.recv_timeout(limit) {
+        Ok(value) => {
+            worker.join().unwrap();
+            value
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            // The closure panicked: re-raise its panic here.
+            std::panic::resume_unwind(worker.join().unwrap_err())
+        }
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            panic!("did not finish within {limit:?}: a wake-up was lost")
+        }
+    }
+}
+
+struct ThreadWaker(std::thread::Thread);
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Drives a future on the calling plain thread (no runtime), parking between polls.
+pub fn block_on_thread<F: Future>(future: F) -> F::Output {
+    let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        std::thread::park();
+    }
+}
+
+/// A flag that one side sets and the other awaits: a minimal cross-thread notification built only
+/// on `Waker`, to test evloop's wake-up paths without any evloop primitive.
+#[derive(Clone, Default)]
+pub struct Flag {
+    inner: Arc<(AtomicBool, Mutex<Option<Waker>>)>,
+}
+
+impl Flag {
+    pub fn set(&self) {
+        self.inner.0.store(true, Ordering::SeqCst);
+        if let Some(waker) = self.inner.1.lock().unwrap().take() {
+            waker.wake();
+        }
+    }
+
+    pub async fn wait(&self) {
+        std::future::poll_fn(|cx| {
+            if self.inner.0.load(Ordering::SeqCst) {
+                return Poll::Ready(());
+            }
+            *self.inner.1.lock().unwrap() = Some(cx.waker().clone());
+            if self.inner.0.load(Ordering::SeqCst) {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+        .await
+    }
+}
