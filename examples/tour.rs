@@ -1,1 +1,143 @@
-fn main() {}
+//! A guided tour of evloop: run it and read along.
+//!
+//! ```sh
+//! cargo run --release --example tour
+//! ```
+//!
+//! Each chapter prints what it does and what happened. It grows with each capability of the
+//! runtime; today: tasks, cancellation, timeouts and a wake-up from another thread.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use evloop::time::{interval, sleep, timeout, Instant};
+use evloop::{spawn, yield_now, Handle};
+
+fn chapter(title: &str) {
+    println!("\n== {title} ==");
+}
+
+async fn tasks() {
+    chapter("1. Tasks: asyncio.create_task is evloop::spawn");
+    // Three tasks with different delays run concurrently on one thread: the total time is the
+    // longest delay, not the sum.
+    let start = Instant::now();
+    let handles: Vec<_> = [30u64, 10, 20]
+        .into_iter()
+        .map(|ms| {
+            spawn(async move {
+                sleep(Duration::from_millis(ms)).await;
+                println!("  task sleeping {ms} ms finished at {:?}", start.elapsed());
+                ms
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for handle in handles {
+        total += handle.await.expect("the task did not panic");
+    }
+    println!(
+        "  slept {total} ms in all, in {:?} of wall time: they overlapped",
+        start.elapsed()
+    );
+
+    // Tasks may hold !Send values such as Rc: everything runs on the loop's thread.
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let other = spawn({
+        let log = log.clone();
+        async move { log.borrow_mut().push("the other task") }
+    });
+    log.borrow_mut().push("main, before yield_now");
+    yield_now().await; // asyncio.sleep(0): let the other task run
+    log.borrow_mut().push("main, after yield_now");
+    other.await.unwrap();
+    println!("  order of events: {:?}", log.borrow());
+
+    // A panic stays inside its task and arrives as an error through the handle. (The panic hook
+    // still reports it when it happens; a one-line hook keeps the tour readable.)
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|info| println!("  [panic hook] {info}")));
+    let failing = spawn(async {
+        let reason = std::hint::black_box("a bug in one task");
+        panic!("{reason}");
+    });
+    let error = failing.await.unwrap_err();
+    std::panic::set_hook(default_hook);
+    println!("  a panicking task gave: \"{error}\"; the loop carries on");
+}
+
+async fn cancellation() {
+    chapter("2. Cancellation: abort() drops the future");
+    struct Cleanup;
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            println!("  the cancelled task's Drop ran (its cleanup happens here)");
+        }
+    }
+    let worker = spawn(async {
+        let _cleanup = Cleanup;
+        let mut ticks = interval(Duration::from_millis(5));
+        loop {
+            ticks.tick().await;
+        }
+    });
+    sleep(Duration::from_millis(12)).await;
+    println!("  aborting a task that ticks forever");
+    worker.abort();
+    let error = worker.await.unwrap_err();
+    println!("  awaiting it now gives: \"{error}\" (is_cancelled = {})", error.is_cancelled());
+}
+
+async fn timeouts() {
+    chapter("3. Timeouts: asyncio.wait_for is evloop::time::timeout");
+    let quick = timeout(Duration::from_millis(100), async {
+        sleep(Duration::from_millis(5)).await;
+        "answer"
+    })
+    .await;
+    println!("  a 5 ms job under a 100 ms timeout: {quick:?}");
+    let slow = timeout(Duration::from_millis(10), sleep(Duration::from_secs(3600))).await;
+    match slow {
+        Ok(()) => println!("  impossible: the hour passed"),
+        Err(elapsed) => println!("  an hour-long job under a 10 ms timeout: Err(\"{elapsed}\")"),
+    }
+}
+
+async fn threads() {
+    chapter("4. Other threads: a Handle wakes the sleeping loop");
+    let handle = Handle::current();
+    let start = Instant::now();
+    let thread = std::thread::spawn(move || {
+        // A plain thread (think: a callback from a C library) hands work to the loop...
+        handle
+            .call_soon_threadsafe(|| println!("  callback from another thread, run on the loop"))
+            .expect("the runtime is alive");
+        // ...and blocks until a coroutine it submitted has run there: the loop was asleep in
+        // the OS poller and the submission woke it.
+        let future = handle.run_coroutine_threadsafe(async {
+            sleep(Duration::from_millis(10)).await;
+            6 * 7
+        });
+        future.result().expect("the coroutine did not panic")
+    });
+    while !thread.is_finished() {
+        sleep(Duration::from_millis(1)).await;
+    }
+    let answer = thread.join().unwrap();
+    println!(
+        "  the thread got {answer} back after {:?} via run_coroutine_threadsafe",
+        start.elapsed()
+    );
+}
+
+fn main() {
+    println!("evloop tour: one thread, many tasks");
+    evloop::run(async {
+        tasks().await;
+        cancellation().await;
+        timeouts().await;
+        threads().await;
+    });
+    println!("\nevloop::run returned: every task still alive was cancelled. Tour over.");
+}

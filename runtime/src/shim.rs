@@ -20,17 +20,15 @@ pub(crate) use loom::{
         atomic::{AtomicBool, AtomicUsize, Ordering},
         Arc, Condvar, Mutex, MutexGuard,
     },
-    thread, thread_local,
+    thread,
 };
 
-// `thread` is needed only by the loom build's driver (see runtime/driver.rs).
+// `thread` is needed only by the loom build's driver (see runtime/driver.rs). The thread-local
+// "current runtime" slot is declared for each build in runtime/context.rs.
 #[cfg(not(loom))]
-pub(crate) use std::{
-    sync::{
-        atomic::{AtomicBool, AtomicUsize, Ordering},
-        Arc, Condvar, Mutex, MutexGuard,
-    },
-    thread_local,
+pub(crate) use std::sync::{
+    atomic::{AtomicBool, AtomicUsize, Ordering},
+    Arc, Condvar, Mutex, MutexGuard,
 };
 
 #[cfg(loom)]

@@ -182,6 +182,7 @@ fn zero_tasks_per_tick_is_refused() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "measures real CPU time, which Miri's interpreter inflates")]
 fn an_idle_loop_sleeps_until_the_next_timer_instead_of_spinning() {
     // 200 ms of sleeping must cost far less CPU than 200 ms: the loop parks in the OS poller.
     within(Duration::from_secs(10), || {

@@ -12,11 +12,17 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::local::Local;
-use crate::shim::thread_local;
 use crate::task::TaskRef;
 
-thread_local! {
+// std's `const` initializer skips the lazy-initialisation check on every access; loom's macro
+// does not accept it, hence two declarations of the same slot.
+#[cfg(not(loom))]
+std::thread_local! {
     static CURRENT: RefCell<Option<Rc<Local>>> = const { RefCell::new(None) };
+}
+#[cfg(loom)]
+loom::thread_local! {
+    static CURRENT: RefCell<Option<Rc<Local>>> = RefCell::new(None);
 }
 
 /// Restores the previous thread-local runtime when dropped.
