@@ -46,7 +46,9 @@ mod evloop_work {
 
     pub fn spawn_many() {
         evloop::run(async {
-            let handles: Vec<_> = (0..SPAWN_TASKS).map(|i| evloop::spawn(async move { i })).collect();
+            let handles: Vec<_> = (0..SPAWN_TASKS)
+                .map(|i| evloop::spawn(async move { i }))
+                .collect();
             for handle in handles {
                 black_box(handle.await.unwrap());
             }
@@ -81,7 +83,10 @@ mod evloop_work {
     }
 
     pub fn chain() {
-        assert_eq!(evloop::run(async { link(CHAIN_LENGTH - 1).await.unwrap() }), CHAIN_LENGTH - 1);
+        assert_eq!(
+            evloop::run(async { link(CHAIN_LENGTH - 1).await.unwrap() }),
+            CHAIN_LENGTH - 1
+        );
     }
 
     pub fn timers() {
@@ -146,7 +151,10 @@ mod tokio_work {
     }
 
     pub fn chain() {
-        assert_eq!(run(async { link(CHAIN_LENGTH - 1).await.unwrap() }), CHAIN_LENGTH - 1);
+        assert_eq!(
+            run(async { link(CHAIN_LENGTH - 1).await.unwrap() }),
+            CHAIN_LENGTH - 1
+        );
     }
 
     pub fn timers() {
@@ -215,7 +223,10 @@ mod smol_work {
     }
 
     pub fn chain() {
-        assert_eq!(run(async { link(CHAIN_LENGTH - 1).await }), CHAIN_LENGTH - 1);
+        assert_eq!(
+            run(async { link(CHAIN_LENGTH - 1).await }),
+            CHAIN_LENGTH - 1
+        );
     }
 
     pub fn timers() {
@@ -294,7 +305,10 @@ fn main() {
     println!("| workload | evloop | tokio current_thread | smol LocalExecutor |");
     println!("|---|---:|---:|---:|");
     for workload in workloads {
-        if filter.as_ref().is_some_and(|f| !workload.name.contains(f.as_str())) {
+        if filter
+            .as_ref()
+            .is_some_and(|f| !workload.name.contains(f.as_str()))
+        {
             continue;
         }
         let mut samples = vec![Vec::new(); RUNTIMES.len()];

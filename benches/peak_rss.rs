@@ -10,18 +10,16 @@
 //! (`VmHWM` in `/proc/self/status`) in MB.
 
 use std::cell::Cell;
-use std::future::{pending, Future};
+use std::future::pending;
 use std::process::Command;
 use std::rc::Rc;
 
 const TASKS: usize = 1_000_000;
 
 /// A task body: count the first poll, then wait forever.
-fn body(polled: Rc<Cell<usize>>) -> impl Future<Output = ()> {
-    async move {
-        polled.set(polled.get() + 1);
-        pending::<()>().await
-    }
+async fn body(polled: Rc<Cell<usize>>) {
+    polled.set(polled.get() + 1);
+    pending::<()>().await
 }
 
 fn peak_rss_mb() -> f64 {
@@ -47,7 +45,9 @@ fn measure(runtime: &str) -> f64 {
             peak_rss_mb()
         }),
         "tokio" => {
-            let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
             tokio::task::LocalSet::new().block_on(&rt, async {
                 for _ in 0..TASKS {
                     drop(tokio::task::spawn_local(body(polled.clone())));
@@ -84,10 +84,17 @@ fn main() {
     let mut row = Vec::new();
     for runtime in ["evloop", "tokio", "smol"] {
         let output = Command::new(&exe).arg(runtime).output().unwrap();
-        assert!(output.status.success(), "{runtime}: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{runtime}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         row.push(String::from_utf8(output.stdout).unwrap().trim().to_string());
     }
     println!("| workload | evloop | tokio current_thread | smol LocalExecutor |");
     println!("|---|---:|---:|---:|");
-    println!("| peak RSS, 1M pending tasks (MB) | {} | {} | {} |", row[0], row[1], row[2]);
+    println!(
+        "| peak RSS, 1M pending tasks (MB) | {} | {} | {} |",
+        row[0], row[1], row[2]
+    );
 }

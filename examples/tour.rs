@@ -86,7 +86,10 @@ async fn cancellation() {
     println!("  aborting a task that ticks forever");
     worker.abort();
     let error = worker.await.unwrap_err();
-    println!("  awaiting it now gives: \"{error}\" (is_cancelled = {})", error.is_cancelled());
+    println!(
+        "  awaiting it now gives: \"{error}\" (is_cancelled = {})",
+        error.is_cancelled()
+    );
 }
 
 async fn timeouts() {

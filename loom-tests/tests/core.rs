@@ -153,7 +153,10 @@ fn handle_spawn_races_shutdown() {
         });
         drop(rt);
         let join = spawner.join().unwrap();
-        assert!(join.is_finished(), "a refused or cancelled task is complete at once");
+        assert!(
+            join.is_finished(),
+            "a refused or cancelled task is complete at once"
+        );
         assert_eq!(drops.load(Ordering::SeqCst), 1);
     });
 }
@@ -170,7 +173,11 @@ fn call_soon_threadsafe_races_shutdown() {
         let caller = thread::spawn(move || handle.call_soon_threadsafe(move || drop(token)));
         drop(rt);
         let _accepted_or_refused = caller.join().unwrap();
-        assert_eq!(drops.load(Ordering::SeqCst), 1, "the callback is dropped exactly once");
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            1,
+            "the callback is dropped exactly once"
+        );
     });
 }
 
@@ -228,7 +235,10 @@ fn a_thread_blocking_on_a_task_result_is_woken() {
         let waiter = {
             let done = done.clone();
             thread::spawn(move || {
-                let value = handle.run_coroutine_threadsafe(async { 5 }).result().unwrap();
+                let value = handle
+                    .run_coroutine_threadsafe(async { 5 })
+                    .result()
+                    .unwrap();
                 done.set();
                 value
             })

@@ -108,7 +108,6 @@ mod tests {
 
     #[test]
     fn wait_on_thread_is_woken_from_another_thread() {
-        let parker = Arc::new(Parker::new());
         let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut future = std::future::poll_fn({
             let flag = flag.clone();
@@ -127,7 +126,6 @@ mod tests {
             }
         });
         assert_eq!(wait_on_thread(&mut future, None), Some(7));
-        drop(parker);
     }
 
     #[test]

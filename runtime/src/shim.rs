@@ -64,5 +64,7 @@ impl<T> UnsafeCell<T> {
 /// pointers and flags), so a poisoned lock can only come from a panic inside loom's own machinery
 /// or an allocation failure; the data is still consistent and carrying on is correct.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -34,7 +34,11 @@ fn spawn_from_another_thread_wakes_a_sleeping_loop() {
                 sleep(Duration::from_millis(50)).await;
             }
             assert_eq!(thread.join().unwrap().unwrap(), 5);
-            assert_eq!(receiver.recv().unwrap(), std::thread::current().id(), "ran on the loop");
+            assert_eq!(
+                receiver.recv().unwrap(),
+                std::thread::current().id(),
+                "ran on the loop"
+            );
         })
     });
 }
@@ -183,7 +187,7 @@ fn many_threads_spawning_at_once_lose_nothing() {
         let ran = Arc::new(AtomicUsize::new(0));
         let done = Flag::default();
         const THREADS: usize = 4;
-        const PER_THREAD: usize = 2_500;
+        const PER_THREAD: usize = if cfg!(miri) { 100 } else { 2_500 };
         let threads: Vec<_> = (0..THREADS)
             .map(|_| {
                 let handle = handle.clone();

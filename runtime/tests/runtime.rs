@@ -21,6 +21,7 @@ fn block_on_accepts_borrowing_futures() {
 }
 
 #[test]
+#[allow(clippy::async_yields_async)] // returning the handle unawaited is the point
 fn tasks_survive_between_block_on_calls() {
     let rt = Runtime::new().unwrap();
     let handle = rt.block_on(async { spawn(async { 9 }) });
@@ -28,6 +29,7 @@ fn tasks_survive_between_block_on_calls() {
 }
 
 #[test]
+#[allow(clippy::async_yields_async)] // returning handles unawaited is the point
 fn dropping_the_runtime_drops_every_live_future() {
     let drops = DropCounter::default();
     let rt = Runtime::new().unwrap();
@@ -72,7 +74,11 @@ fn dropping_the_runtime_drops_every_live_future() {
     handles.push(remote.join().unwrap());
     assert_eq!(drops.count(), 0);
     drop(rt);
-    assert_eq!(drops.count(), 5, "every future is dropped by the time drop returns");
+    assert_eq!(
+        drops.count(),
+        5,
+        "every future is dropped by the time drop returns"
+    );
     for handle in handles {
         let error = common::block_on_thread(handle).unwrap_err();
         assert!(error.is_cancelled());
@@ -102,7 +108,10 @@ fn a_future_dropped_at_shutdown_may_spawn_and_the_spawn_is_cancelled() {
             let handle = spawn(async move {
                 let _token = token;
             });
-            assert!(handle.is_finished(), "spawned during shutdown: cancelled at once");
+            assert!(
+                handle.is_finished(),
+                "spawned during shutdown: cancelled at once"
+            );
         }
     }
     let drops = DropCounter::default();
@@ -118,7 +127,9 @@ fn a_future_dropped_at_shutdown_may_spawn_and_the_spawn_is_cancelled() {
 }
 
 #[test]
-#[should_panic(expected = "cannot start an evloop runtime (block_on / evloop::run) from inside a running one")]
+#[should_panic(
+    expected = "cannot start an evloop runtime (block_on / evloop::run) from inside a running one"
+)]
 fn block_on_inside_block_on_panics() {
     let rt = Runtime::new().unwrap();
     rt.block_on(async {
@@ -157,7 +168,10 @@ fn a_panic_in_the_main_future_propagates_and_leaves_the_runtime_usable() {
 #[test]
 fn sequential_runtimes_on_one_thread_are_independent() {
     for i in 0..100 {
-        assert_eq!(evloop::run(async move { spawn(async move { i }).await.unwrap() }), i);
+        assert_eq!(
+            evloop::run(async move { spawn(async move { i }).await.unwrap() }),
+            i
+        );
     }
 }
 
@@ -182,21 +196,32 @@ fn zero_tasks_per_tick_is_refused() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "measures real CPU time, which Miri's interpreter inflates")]
+#[cfg_attr(
+    miri,
+    ignore = "measures real CPU time, which Miri's interpreter inflates"
+)]
 fn an_idle_loop_sleeps_until_the_next_timer_instead_of_spinning() {
     // 200 ms of sleeping must cost far less CPU than 200 ms: the loop parks in the OS poller.
     within(Duration::from_secs(10), || {
         let cpu_before = process_cpu_time();
         evloop::run(sleep(Duration::from_millis(200)));
         let cpu = process_cpu_time() - cpu_before;
-        assert!(cpu < Duration::from_millis(100), "the loop burned {cpu:?} while idle");
+        assert!(
+            cpu < Duration::from_millis(100),
+            "the loop burned {cpu:?} while idle"
+        );
     });
 }
 
 fn process_cpu_time() -> Duration {
     // /proc/self/stat fields 14 and 15: user and system time, in clock ticks (100 per second).
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap().split_whitespace().collect();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
     let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
     Duration::from_millis(ticks * 10)
 }

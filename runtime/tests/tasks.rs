@@ -111,7 +111,11 @@ fn abort_drops_a_pending_future_before_it_is_polled_again() {
         let polls_at_abort = polls.get();
         assert!(polls_at_abort >= 1);
         handle.abort();
-        assert_eq!(drops.count(), 0, "the future is dropped by the loop, not by abort");
+        assert_eq!(
+            drops.count(),
+            0,
+            "the future is dropped by the loop, not by abort"
+        );
         assert!(handle.await.unwrap_err().is_cancelled());
         assert_eq!(drops.count(), 1);
         assert_eq!(polls.get(), polls_at_abort, "polled after abort");
@@ -197,6 +201,8 @@ fn a_task_woken_many_times_is_queued_and_polled_once() {
                 if polls.get() == 1 {
                     for _ in 0..100 {
                         cx.waker().wake_by_ref();
+                        // By value too: the clone's reference must move to the queue or go.
+                        #[allow(clippy::waker_clone_wake)]
                         cx.waker().clone().wake();
                     }
                     Poll::Pending
@@ -377,7 +383,7 @@ fn is_finished_tracks_completion() {
 #[test]
 #[should_panic(expected = "evloop::spawn called outside of a runtime")]
 fn spawn_outside_a_runtime_panics_with_advice() {
-    let _ = spawn(async {});
+    drop(spawn(async {}));
 }
 
 #[test]

@@ -94,7 +94,8 @@ impl<T> ConcurrentFuture<T> {
 
     fn assert_not_on_own_loop(&self) {
         let runtime = self.handle.runtime_id();
-        let on_own_loop = with_local(|local| Arc::as_ptr(local.shared()) == runtime).unwrap_or(false);
+        let on_own_loop =
+            with_local(|local| Arc::as_ptr(local.shared()) == runtime).unwrap_or(false);
         assert!(
             !on_own_loop,
             "ConcurrentFuture::result called on the thread that runs the task's loop: it would wait \

@@ -75,7 +75,8 @@ impl Local {
     /// shutdown the task is cancelled instead, so that nothing outlives the runtime.
     pub(crate) fn adopt(&self, task: NewTask) {
         if self.shutting_down.get() {
-            task.listed.cancel(&self.token, JoinError::runtime_shutdown());
+            task.listed
+                .cancel(&self.token, JoinError::runtime_shutdown());
             return;
         }
         self.tasks.borrow_mut().push(task.listed);
@@ -155,7 +156,8 @@ impl Local {
         let inbox = self.shared().close_inbox();
         drop(inbox.woken);
         for task in inbox.spawned {
-            task.listed.cancel(&self.token, JoinError::runtime_shutdown());
+            task.listed
+                .cancel(&self.token, JoinError::runtime_shutdown());
         }
         loop {
             let next = self.tasks.borrow_mut().pop_front();

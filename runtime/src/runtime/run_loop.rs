@@ -78,7 +78,8 @@ pub(crate) fn block_on<F: Future>(local: &Rc<Local>, future: F) -> F::Output {
         if local.has_ready_tasks() || main.woken.load(Ordering::Acquire) {
             continue;
         }
-        let timeout = next_deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
+        let timeout =
+            next_deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
         local.shared().park(&mut local.driver.borrow_mut(), timeout);
     }
 }

@@ -133,7 +133,9 @@ mod tests {
     fn kinds_and_messages() {
         assert!(JoinError::aborted().is_cancelled());
         assert!(JoinError::runtime_shutdown().is_cancelled());
-        assert!(JoinError::runtime_shutdown().to_string().contains("runtime shut down"));
+        assert!(JoinError::runtime_shutdown()
+            .to_string()
+            .contains("runtime shut down"));
         let panic = JoinError::panic(Box::new(String::from("bad input")));
         assert!(panic.is_panic() && !panic.is_cancelled());
         assert_eq!(panic.to_string(), "task panicked: bad input");

@@ -95,7 +95,11 @@ impl TaskList {
 impl Drop for TaskList {
     fn drop(&mut self) {
         // Shutdown empties the list; a task left here would leak its future.
-        debug_assert!(self.head.is_none(), "task list dropped with {} live tasks", self.len);
+        debug_assert!(
+            self.head.is_none(),
+            "task list dropped with {} live tasks",
+            self.len
+        );
     }
 }
 

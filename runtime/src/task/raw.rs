@@ -281,7 +281,10 @@ impl TaskRef {
     }
 
     /// Allocates a task for a `Send` future spawned from another thread (see [`SendNewTask`]).
-    pub(crate) fn new_send<F>(future: F, scheduler: Arc<Shared>) -> (SendNewTask, JoinRef<F::Output>)
+    pub(crate) fn new_send<F>(
+        future: F,
+        scheduler: Arc<Shared>,
+    ) -> (SendNewTask, JoinRef<F::Output>)
     where
         F: Future + Send + 'static,
     {
@@ -444,7 +447,10 @@ unsafe fn free(header: NonNull<Header>) {
     // SAFETY: the caller guarantees the cell is unreachable; the vtable matches its type.
     unsafe {
         let state = header.as_ref().state.load();
-        debug_assert!(state.is_complete(), "freed a task whose future is alive: {state:?}");
+        debug_assert!(
+            state.is_complete(),
+            "freed a task whose future is alive: {state:?}"
+        );
         (header.as_ref().vtable.dealloc)(header)
     }
 }

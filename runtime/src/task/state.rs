@@ -190,7 +190,10 @@ impl State {
     /// and this was the last reference, the caller frees the task.
     pub(super) fn unschedule(&self) -> Snapshot {
         let prev = Snapshot(self.0.fetch_sub(SCHEDULED + REF_ONE, Ordering::AcqRel));
-        debug_assert!(prev.is_scheduled(), "a queued task must be SCHEDULED: {prev:?}");
+        debug_assert!(
+            prev.is_scheduled(),
+            "a queued task must be SCHEDULED: {prev:?}"
+        );
         prev
     }
 
@@ -293,7 +296,11 @@ mod tests {
         state.unschedule(); // registry + handle remain
         state.acquire(); // a waker
         assert_eq!(state.wake_by_val(), WakeAction::Enqueue);
-        assert_eq!(state.load().ref_count(), 3, "the waker's reference became the queue's");
+        assert_eq!(
+            state.load().ref_count(),
+            3,
+            "the waker's reference became the queue's"
+        );
         state.acquire(); // another waker
         assert_eq!(state.wake_by_val(), WakeAction::Nothing { last_ref: false });
         assert_eq!(state.load().ref_count(), 3);
@@ -305,14 +312,20 @@ mod tests {
         state.unschedule();
         state.complete();
         assert_eq!(state.wake_by_ref(), WakeAction::Nothing { last_ref: false });
-        assert_eq!(state.request_cancel(), WakeAction::Nothing { last_ref: false });
+        assert_eq!(
+            state.request_cancel(),
+            WakeAction::Nothing { last_ref: false }
+        );
         assert!(!state.load().is_cancel_requested());
     }
 
     #[test]
     fn abort_queues_an_idle_task_but_not_a_queued_one() {
         let state = State::new_spawned();
-        assert_eq!(state.request_cancel(), WakeAction::Nothing { last_ref: false });
+        assert_eq!(
+            state.request_cancel(),
+            WakeAction::Nothing { last_ref: false }
+        );
         assert!(state.load().is_cancel_requested());
         let state = State::new_spawned();
         state.unschedule();

@@ -28,7 +28,9 @@ fn header(data: *const ()) -> NonNull<Header> {
 pub(super) fn borrowed(header: NonNull<Header>) -> ManuallyDrop<Waker> {
     // SAFETY: the vtable's functions uphold the `RawWaker` contract for a header pointer: clone
     // takes a reference, drop releases one, and both wakes are thread-safe.
-    ManuallyDrop::new(unsafe { Waker::from_raw(RawWaker::new(header.as_ptr() as *const (), &VTABLE)) })
+    ManuallyDrop::new(unsafe {
+        Waker::from_raw(RawWaker::new(header.as_ptr() as *const (), &VTABLE))
+    })
 }
 
 /// Borrows the reference a waker owns, without releasing it.

@@ -28,7 +28,10 @@ use super::{sleep_until, Instant, Sleep};
 /// ```
 #[track_caller]
 pub fn interval(period: Duration) -> Interval {
-    assert!(!period.is_zero(), "evloop::time::interval: the period must be non-zero");
+    assert!(
+        !period.is_zero(),
+        "evloop::time::interval: the period must be non-zero"
+    );
     Interval {
         sleep: sleep_until(Instant::now()),
         period,
@@ -58,7 +61,8 @@ impl Interval {
             return Poll::Pending;
         }
         let scheduled = self.sleep.deadline();
-        self.sleep.reset(next_tick(scheduled, self.period, Instant::now()));
+        self.sleep
+            .reset(next_tick(scheduled, self.period, Instant::now()));
         Poll::Ready(scheduled)
     }
 
@@ -98,7 +102,10 @@ mod tests {
         let start = Instant::now();
         let period = Duration::from_millis(10);
         let late = start + Duration::from_millis(35);
-        assert_eq!(next_tick(start, period, late), start + Duration::from_millis(40));
+        assert_eq!(
+            next_tick(start, period, late),
+            start + Duration::from_millis(40)
+        );
     }
 
     #[test]

@@ -157,9 +157,18 @@ mod tests {
         let (early, early_waker) = counter();
         heap.insert(start + Duration::from_millis(20), late_waker);
         heap.insert(start + Duration::from_millis(10), early_waker);
-        assert_eq!(heap.next_deadline(), Some(start + Duration::from_millis(10)));
+        assert_eq!(
+            heap.next_deadline(),
+            Some(start + Duration::from_millis(10))
+        );
         fire(&mut heap, start + Duration::from_millis(15));
-        assert_eq!((early.0.load(Ordering::SeqCst), late.0.load(Ordering::SeqCst)), (1, 0));
+        assert_eq!(
+            (
+                early.0.load(Ordering::SeqCst),
+                late.0.load(Ordering::SeqCst)
+            ),
+            (1, 0)
+        );
         fire(&mut heap, start + Duration::from_millis(20));
         assert_eq!(late.0.load(Ordering::SeqCst), 1);
         assert_eq!(heap.next_deadline(), None);
@@ -177,8 +186,15 @@ mod tests {
         assert_eq!(reused, key, "the slab reuses the key");
         fire(&mut heap, start + Duration::from_millis(10));
         assert_eq!(old.0.load(Ordering::SeqCst), 0);
-        assert_eq!(new.0.load(Ordering::SeqCst), 0, "the stale record must not fire the new timer");
-        assert_eq!(heap.next_deadline(), Some(start + Duration::from_millis(50)));
+        assert_eq!(
+            new.0.load(Ordering::SeqCst),
+            0,
+            "the stale record must not fire the new timer"
+        );
+        assert_eq!(
+            heap.next_deadline(),
+            Some(start + Duration::from_millis(50))
+        );
     }
 
     #[test]
@@ -203,7 +219,11 @@ mod tests {
             let key = heap.insert(start + Duration::from_secs(60 + i), waker.clone());
             heap.remove(key);
         }
-        assert!(heap.records.len() <= COMPACT_SLACK + 1, "{} records left", heap.records.len());
+        assert!(
+            heap.records.len() <= COMPACT_SLACK + 1,
+            "{} records left",
+            heap.records.len()
+        );
         assert!(heap.is_empty());
     }
 }

@@ -32,7 +32,9 @@ impl Drop for DropToken {
 
 /// Runs `f` on a fresh thread and fails the test (instead of hanging it) if it takes longer than
 /// `limit` — for tests whose failure mode is a lost wake-up.
+/// Under Miri, which interprets the code about a hundred times slower, the limit is stretched.
 pub fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let limit = if cfg!(miri) { limit * 50 } else { limit };
     let (done, result) = mpsc::channel();
     let worker = std::thread::spawn(move || {
         let _ = done.send(f());
