@@ -24,12 +24,15 @@ fn sleep_waits_at_least_its_duration() {
 fn timers_fire_in_deadline_order() {
     let order = evloop::run(async {
         let log = Rc::new(RefCell::new(Vec::new()));
+        // Deadlines from one instant, so that their order does not depend on how fast the
+        // tasks get their first poll (under Miri, milliseconds apart).
+        let start = Instant::now();
         let handles: Vec<_> = [30u64, 10, 20, 0, 25]
             .into_iter()
             .map(|ms| {
                 let log = log.clone();
                 spawn(async move {
-                    sleep(Duration::from_millis(ms)).await;
+                    sleep_until(start + Duration::from_millis(ms)).await;
                     log.borrow_mut().push(ms);
                 })
             })
@@ -186,8 +189,9 @@ fn cancelled_timers_do_not_keep_the_loop_waiting() {
 
 #[test]
 fn ten_thousand_timers_all_fire() {
-    let fired = evloop::run(async {
-        let handles: Vec<_> = (0..10_000u64)
+    let timers: u64 = if cfg!(miri) { 300 } else { 10_000 };
+    let fired = evloop::run(async move {
+        let handles: Vec<_> = (0..timers)
             .map(|i| spawn(async move { sleep(Duration::from_micros(i % 1000 * 10)).await }))
             .collect();
         let count = handles.len();
@@ -196,7 +200,7 @@ fn ten_thousand_timers_all_fire() {
         }
         count
     });
-    assert_eq!(fired, 10_000);
+    assert_eq!(fired as u64, timers);
 }
 
 #[test]

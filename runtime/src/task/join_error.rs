@@ -7,6 +7,13 @@
 
 use std::any::Any;
 use std::fmt;
+use std::sync::Mutex;
+
+/// A panic payload, made `Sync` so that `JoinError` is (and converts into
+/// `Box<dyn Error + Send + Sync>`): a payload is only `Send`, and the mutex is what lets a shared
+/// reference to the error read it. This is not a cross-thread protocol, so std's mutex is used
+/// directly rather than the loom shim's.
+type Payload = Mutex<Box<dyn Any + Send + 'static>>;
 
 /// The error a [`JoinHandle`](crate::JoinHandle) gives when its task did not return a value.
 ///
@@ -29,9 +36,9 @@ enum Repr {
     Aborted,
     /// The runtime was shut down (or already gone) before the task finished.
     RuntimeShutdown,
-    /// The future panicked; the payload of that panic. Boxed once more so that the error is two
-    /// words, not three: it sits in every task's output slot, and panics are rare.
-    Panic(Box<Box<dyn Any + Send + 'static>>),
+    /// The future panicked; the payload of that panic. Boxed so that the error is two words: it
+    /// sits in every task's output slot, and panics are rare.
+    Panic(Box<Payload>),
 }
 
 impl JoinError {
@@ -49,7 +56,7 @@ impl JoinError {
 
     pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> JoinError {
         JoinError {
-            repr: Repr::Panic(Box::new(payload)),
+            repr: Repr::Panic(Box::new(Mutex::new(payload))),
         }
     }
 
@@ -80,18 +87,23 @@ impl JoinError {
     /// Returns the panic payload, or the error itself if the task was cancelled.
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
-            Repr::Panic(payload) => Ok(*payload),
+            Repr::Panic(payload) => Ok(payload
+                .into_inner()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())),
             _ => Err(self),
         }
     }
 }
 
 /// The message a panic payload carries, if it is one of the two types `panic!` produces.
-fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
+fn panic_message(payload: &Payload) -> Option<String> {
+    let payload = payload
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     payload
         .downcast_ref::<&'static str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .map(|message| message.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
 }
 
 impl fmt::Display for JoinError {
@@ -102,7 +114,7 @@ impl fmt::Display for JoinError {
                 "task was cancelled because its runtime shut down before it finished \
                  (or was already gone when it was spawned)",
             ),
-            Repr::Panic(payload) => match panic_message(payload.as_ref().as_ref()) {
+            Repr::Panic(payload) => match panic_message(payload) {
                 Some(message) => write!(f, "task panicked: {message}"),
                 None => f.write_str("task panicked with a non-string payload"),
             },
@@ -117,7 +129,7 @@ impl fmt::Debug for JoinError {
             Repr::RuntimeShutdown => f.write_str("JoinError::RuntimeShutdown"),
             Repr::Panic(payload) => f
                 .debug_tuple("JoinError::Panic")
-                .field(&panic_message(payload.as_ref().as_ref()).unwrap_or("<non-string payload>"))
+                .field(&panic_message(payload).unwrap_or_else(|| "<non-string payload>".into()))
                 .finish(),
         }
     }

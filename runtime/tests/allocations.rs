@@ -1,0 +1,61 @@
+//! A spawn makes exactly one heap allocation (the task), and the types that cross threads are
+//! `Send`/`Sync` as documented. Own test binary: it installs a counting global allocator.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator unchanged; only counts calls.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn a_spawn_allocates_once_in_steady_state() {
+    const TASKS: usize = 1_000;
+    let rt = evloop::Runtime::new().unwrap();
+    let mut handles = Vec::with_capacity(TASKS);
+    let round = |handles: &mut Vec<evloop::JoinHandle<usize>>| {
+        rt.block_on(async {
+            for i in 0..TASKS {
+                handles.push(evloop::spawn(async move { i }));
+            }
+            for handle in handles.drain(..) {
+                handle.await.unwrap();
+            }
+        })
+    };
+    round(&mut handles); // warm up: the run queue grows to its working size
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    round(&mut handles);
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    // One per task; the main future's waker (one `Arc`) per `block_on`.
+    assert_eq!(allocations, TASKS + 1);
+}
+
+#[test]
+fn cross_thread_types_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<evloop::Handle>();
+    send_sync::<evloop::JoinError>();
+    send_sync::<evloop::RuntimeClosed>();
+    send::<evloop::JoinHandle<u32>>();
+    send::<evloop::ConcurrentFuture<u32>>();
+    send::<evloop::time::Sleep>();
+    send::<evloop::time::Interval>();
+}
