@@ -240,8 +240,9 @@ impl SendNewTask {
 
 /// What one step of a task did.
 pub(crate) enum RunOutcome {
-    /// The future is still alive (it returned `Pending`), or the entry was stale.
-    Alive,
+    /// Nothing for the caller to do: the future returned `Pending`, or the entry was stale (the
+    /// task had completed since it was queued).
+    NothingToDo,
     /// The future is gone (finished, panicked or cancelled). This is the task list's reference:
     /// unlink the task from the list, then drop it.
     Completed(TaskRef),
@@ -369,7 +370,7 @@ impl TaskRef {
                 // SAFETY: the queue entry held the last reference.
                 unsafe { free(header) }
             }
-            return RunOutcome::Alive;
+            return RunOutcome::NothingToDo;
         }
         // SAFETY: the task list's reference keeps the cell alive.
         let header_ref = unsafe { header.as_ref() };
@@ -382,7 +383,7 @@ impl TaskRef {
             let mut cx = Context::from_waker(&waker);
             // SAFETY: as above.
             if unsafe { (header_ref.vtable.poll)(header, &mut cx) }.is_pending() {
-                return RunOutcome::Alive;
+                return RunOutcome::NothingToDo;
             }
         }
         let listed = TaskRef { header };
@@ -390,9 +391,9 @@ impl TaskRef {
         RunOutcome::Completed(listed)
     }
 
-    /// Cancels a task whose future is still alive, because the runtime is shutting down or
-    /// refused it: drops the future on this (the loop's, or the spawner's) thread and completes
-    /// the task with `error`.
+    /// Cancels a task whose future is still alive because the runtime is shutting down: drops the
+    /// future on the loop's thread and completes the task with `error`. (A task refused before
+    /// any loop saw it is cancelled by [`SendNewTask::refuse`] instead.)
     pub(crate) fn cancel(&self, token: &LoopToken, error: JoinError) {
         self.assert_owned_by(token);
         debug_assert!(!self.state().is_complete());

@@ -22,8 +22,8 @@ use super::{sleep_until, Instant, Sleep};
 /// evloop::run(async {
 ///     let mut ticks = evloop::time::interval(Duration::from_millis(10));
 ///     let first = ticks.tick().await; // at once
-///     let second = ticks.tick().await; // 10 ms later
-///     assert_eq!(second - first, Duration::from_millis(10));
+///     let second = ticks.tick().await; // scheduled 10 ms later
+///     assert!(second - first >= Duration::from_millis(10));
 /// });
 /// ```
 #[track_caller]
