@@ -37,6 +37,9 @@
 //! | `asyncio.sleep`, `asyncio.wait_for` | [`time::sleep`], [`time::timeout`] | `time/` |
 //! | `loop.call_soon_threadsafe` | [`Handle::call_soon_threadsafe`] | `runtime/handle.rs` |
 //! | `asyncio.run_coroutine_threadsafe` | [`Handle::run_coroutine_threadsafe`] → [`ConcurrentFuture`] | `runtime/` |
+//! | `loop.run_in_executor(None, f)` | [`run_in_executor`] → [`blocking::PoolFuture`] | `runtime/mod.rs`, `blocking/` |
+//! | `concurrent.futures.ThreadPoolExecutor` | [`blocking::ThreadPoolExecutor`] (`submit`, `map`, `shutdown`) | `blocking/pool.rs` |
+//! | `concurrent.futures.as_completed` | [`blocking::as_completed`] | `blocking/as_completed.rs` |
 //!
 //! Read `DESIGN.md` at the repository root for the architecture: the task life cycle, the wake-up
 //! paths and the invariants that keep them correct.
@@ -44,6 +47,7 @@
 #![deny(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
+pub mod blocking;
 mod park;
 mod runtime;
 mod shim;
@@ -51,6 +55,8 @@ mod task;
 pub mod time;
 mod yield_now;
 
-pub use runtime::{run, spawn, Builder, ConcurrentFuture, Handle, Runtime, RuntimeClosed};
+pub use runtime::{
+    run, run_in_executor, spawn, Builder, ConcurrentFuture, Handle, Runtime, RuntimeClosed,
+};
 pub use task::{JoinError, JoinHandle};
 pub use yield_now::yield_now;

@@ -23,12 +23,14 @@ pub(crate) use loom::{
     thread,
 };
 
-// `thread` is needed only by the loom build's driver (see runtime/driver.rs). The thread-local
-// "current runtime" slot is declared for each build in runtime/context.rs.
+// The thread-local "current runtime" slot is declared for each build in runtime/context.rs.
 #[cfg(not(loom))]
-pub(crate) use std::sync::{
-    atomic::{AtomicBool, AtomicUsize, Ordering},
-    Arc, Condvar, Mutex, MutexGuard,
+pub(crate) use std::{
+    sync::{
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+        Arc, Condvar, Mutex, MutexGuard,
+    },
+    thread,
 };
 
 #[cfg(loom)]

@@ -2,14 +2,25 @@
 
 use std::io;
 use std::rc::Rc;
+use std::time::Duration;
 
 use super::driver::Driver;
 use super::local::Local;
 use super::shared::Shared;
-use super::Runtime;
+use super::{BlockingSettings, Runtime};
 
 /// How many tasks the loop polls before it looks at timers and the inbox again; tokio's value.
 const DEFAULT_TASKS_PER_TICK: usize = 61;
+
+/// The runtime pool's thread limit: blocking work is mostly waiting (files, DNS, C libraries), so
+/// it may use many more threads than cores; tokio's value.
+const DEFAULT_MAX_BLOCKING_THREADS: usize = 512;
+
+/// How long an idle blocking thread lingers before it exits; tokio's value.
+const DEFAULT_BLOCKING_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long the runtime's shutdown waits for blocking jobs that are still running.
+const DEFAULT_BLOCKING_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Configures and builds a [`Runtime`].
 ///
@@ -23,6 +34,7 @@ const DEFAULT_TASKS_PER_TICK: usize = 61;
 #[derive(Debug, Clone)]
 pub struct Builder {
     tasks_per_tick: usize,
+    blocking: BlockingSettings,
 }
 
 impl Builder {
@@ -30,6 +42,11 @@ impl Builder {
     pub fn new() -> Builder {
         Builder {
             tasks_per_tick: DEFAULT_TASKS_PER_TICK,
+            blocking: BlockingSettings {
+                max_threads: DEFAULT_MAX_BLOCKING_THREADS,
+                idle_timeout: DEFAULT_BLOCKING_IDLE_TIMEOUT,
+                shutdown_timeout: DEFAULT_BLOCKING_SHUTDOWN_TIMEOUT,
+            },
         }
     }
 
@@ -45,6 +62,31 @@ impl Builder {
         self
     }
 
+    /// Sets the most threads the runtime's blocking pool (behind
+    /// [`run_in_executor`](crate::run_in_executor)) may run at once (default 512). Threads start
+    /// only when needed and exit after 10 s idle.
+    ///
+    /// # Panics
+    ///
+    /// If `threads` is zero: blocking jobs could never run.
+    pub fn max_blocking_threads(mut self, threads: usize) -> Builder {
+        assert!(
+            threads > 0,
+            "Builder::max_blocking_threads must be at least 1"
+        );
+        self.blocking.max_threads = threads;
+        self
+    }
+
+    /// Sets how long dropping the runtime waits for blocking jobs that are still running
+    /// (default 1 s). Jobs not yet started are dropped at once; a job still running after this
+    /// time is left to finish on its own thread, which is detached, and a line on stderr reports
+    /// it. `Duration::ZERO` never waits; `Duration::MAX` waits for every job.
+    pub fn blocking_shutdown_timeout(mut self, timeout: Duration) -> Builder {
+        self.blocking.shutdown_timeout = timeout;
+        self
+    }
+
     /// Creates the runtime.
     ///
     /// # Errors
@@ -53,7 +95,12 @@ impl Builder {
     pub fn build(self) -> io::Result<Runtime> {
         let (token, driver): (_, Driver) = Shared::create()?;
         Ok(Runtime {
-            local: Rc::new(Local::new(token, driver, self.tasks_per_tick)),
+            local: Rc::new(Local::new(
+                token,
+                driver,
+                self.tasks_per_tick,
+                self.blocking,
+            )),
         })
     }
 }

@@ -14,6 +14,8 @@ use std::task::Waker;
 
 use super::driver::Driver;
 use super::shared::{Inbox, LoopToken, Shared};
+use super::BlockingSettings;
+use crate::blocking::{PoolFuture, ThreadPoolExecutor};
 use crate::shim::Arc;
 use crate::task::{JoinError, JoinHandle, NewTask, RunOutcome, TaskList, TaskRef};
 use crate::time::{Instant, TimerHeap};
@@ -35,10 +37,19 @@ pub(crate) struct Local {
     shutting_down: Cell<bool>,
     /// The fairness bound: tasks polled per tick before timers and the inbox are looked at.
     pub(crate) tasks_per_tick: usize,
+    /// The pool behind `run_in_executor`, created on first use (a runtime that never blocks starts
+    /// no thread).
+    blocking_pool: RefCell<Option<ThreadPoolExecutor>>,
+    blocking_settings: BlockingSettings,
 }
 
 impl Local {
-    pub(crate) fn new(token: LoopToken, driver: Driver, tasks_per_tick: usize) -> Local {
+    pub(crate) fn new(
+        token: LoopToken,
+        driver: Driver,
+        tasks_per_tick: usize,
+        blocking_settings: BlockingSettings,
+    ) -> Local {
         Local {
             token,
             run_queue: RefCell::new(VecDeque::new()),
@@ -49,6 +60,8 @@ impl Local {
             due_timers: RefCell::new(Vec::new()),
             shutting_down: Cell::new(false),
             tasks_per_tick,
+            blocking_pool: RefCell::new(None),
+            blocking_settings,
         }
     }
 
@@ -81,6 +94,23 @@ impl Local {
         }
         self.tasks.borrow_mut().push(task.listed);
         self.run_queue.borrow_mut().push_back(task.queued);
+    }
+
+    /// Runs `function` on the runtime's blocking pool, starting the pool on first use.
+    pub(crate) fn run_in_executor<F, T>(&self, function: F) -> PoolFuture<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let mut pool = self.blocking_pool.borrow_mut();
+        let pool = pool.get_or_insert_with(|| {
+            ThreadPoolExecutor::builder()
+                .max_workers(self.blocking_settings.max_threads)
+                .idle_timeout(self.blocking_settings.idle_timeout)
+                .thread_name_prefix("evloop-blocking")
+                .build()
+        });
+        pool.submit(function)
     }
 
     /// Queues a task woken on this thread.
@@ -150,7 +180,9 @@ impl Local {
     /// Order matters: the inbox closes first, so no other thread can hand in work from now on;
     /// then every live future is dropped (their `Drop` may wake or even spawn tasks: spawns are
     /// cancelled on the spot because `shutting_down` is set); last, the run queue, which may hold
-    /// entries for tasks completed above, releases its references.
+    /// entries for tasks completed above, releases its references. Then the blocking pool: queued
+    /// jobs are dropped (their tasks are gone), running ones get `blocking_settings.shutdown_timeout`
+    /// to return before their threads are detached — so shutdown never hangs on a stuck job.
     pub(crate) fn shutdown(&self) {
         self.shutting_down.set(true);
         let inbox = self.shared().close_inbox();
@@ -171,6 +203,10 @@ impl Local {
         }
         let timers = std::mem::take(&mut *self.timers.borrow_mut());
         drop(timers);
+        let pool = self.blocking_pool.borrow_mut().take();
+        if let Some(pool) = pool {
+            pool.shutdown_within(self.blocking_settings.shutdown_timeout);
+        }
     }
 }
 

@@ -21,6 +21,7 @@ mod shared;
 use std::future::Future;
 use std::io;
 use std::rc::Rc;
+use std::time::Duration;
 
 pub use builder::Builder;
 pub use concurrent_future::ConcurrentFuture;
@@ -28,8 +29,17 @@ pub(crate) use context::{schedule, with_local};
 pub use handle::{Handle, RuntimeClosed};
 pub(crate) use shared::{LoopToken, Shared};
 
+use crate::blocking::PoolFuture;
 use crate::task::JoinHandle;
 use local::Local;
+
+/// The runtime's blocking-pool settings (see [`Builder`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BlockingSettings {
+    pub(crate) max_threads: usize,
+    pub(crate) idle_timeout: Duration,
+    pub(crate) shutdown_timeout: Duration,
+}
 
 /// An event loop with its tasks and timers. Most programs only need [`run`].
 ///
@@ -166,6 +176,54 @@ where
         None => panic!(
             "evloop::spawn called outside of a runtime: call it from inside evloop::run or \
              Runtime::block_on, or use Handle::spawn from another thread"
+        ),
+    }
+}
+
+/// Runs a blocking closure on the runtime's thread pool and returns a future for its result —
+/// asyncio's `loop.run_in_executor(None, func)`.
+///
+/// The loop keeps running other tasks while `function` blocks a pool thread. The result is the
+/// closure's return value, or a [`JoinError`](crate::JoinError) if it panicked (the pool thread
+/// survives) or never ran (the runtime shut down first). Dropping the future does not stop the
+/// job; [`PoolFuture::cancel`] does, if it has not started.
+///
+/// The pool starts threads as needed, up to [`Builder::max_blocking_threads`] (512 by default).
+/// When the runtime is dropped, jobs not yet started are dropped and running ones are given
+/// [`Builder::blocking_shutdown_timeout`] (1 s) to finish before their threads are detached.
+///
+/// # Panics
+///
+/// If called outside a runtime. Use a [`ThreadPoolExecutor`](crate::blocking::ThreadPoolExecutor)
+/// to run blocking work without one.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let contents = evloop::run(async {
+///     let read = evloop::run_in_executor(|| {
+///         std::thread::sleep(Duration::from_millis(20)); // stands for a blocking read
+///         String::from("file contents")
+///     });
+///     // Meanwhile the loop is free: this timer fires on time.
+///     evloop::time::sleep(Duration::from_millis(5)).await;
+///     read.await
+/// });
+/// assert_eq!(contents.unwrap(), "file contents");
+/// ```
+#[track_caller]
+pub fn run_in_executor<F, T>(function: F) -> PoolFuture<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    match with_local(|local| local.run_in_executor(function)) {
+        Some(future) => future,
+        None => panic!(
+            "evloop::run_in_executor called outside of a runtime: call it inside evloop::run, or \
+             use evloop::blocking::ThreadPoolExecutor to run blocking work without a loop"
         ),
     }
 }

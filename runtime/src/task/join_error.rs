@@ -2,6 +2,8 @@
 //!
 //! A task ends without a value in one of two ways: it was cancelled (its future was dropped before
 //! it finished, by `JoinHandle::abort` or by the runtime shutting down), or its future panicked.
+//! A blocking job of the thread pool ends the same ways (cancelled before a worker started it, or
+//! panicked), so it reports through the same type.
 //! The loop catches the panic, so one failing task never takes the loop or its siblings down; the
 //! payload travels to whoever awaits the handle, who may inspect it or resume the unwind.
 
@@ -36,6 +38,10 @@ enum Repr {
     Aborted,
     /// The runtime was shut down (or already gone) before the task finished.
     RuntimeShutdown,
+    /// A thread-pool job was dropped before a worker started it.
+    NotStarted,
+    /// A thread-pool job was submitted after its pool had been shut down.
+    PoolClosed,
     /// The future panicked; the payload of that panic. Boxed so that the error is two words: it
     /// sits in every task's output slot, and panics are rare.
     Panic(Box<Payload>),
@@ -54,6 +60,18 @@ impl JoinError {
         }
     }
 
+    pub(crate) fn not_started() -> JoinError {
+        JoinError {
+            repr: Repr::NotStarted,
+        }
+    }
+
+    pub(crate) fn pool_closed() -> JoinError {
+        JoinError {
+            repr: Repr::PoolClosed,
+        }
+    }
+
     pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> JoinError {
         JoinError {
             repr: Repr::Panic(Box::new(Mutex::new(payload))),
@@ -61,9 +79,10 @@ impl JoinError {
     }
 
     /// Returns `true` if the task was cancelled: aborted through its handle, or dropped because
-    /// its runtime shut down before it finished.
+    /// its runtime shut down before it finished. For a thread-pool job: cancelled before a worker
+    /// started it, or refused by a pool that had been shut down.
     pub fn is_cancelled(&self) -> bool {
-        matches!(self.repr, Repr::Aborted | Repr::RuntimeShutdown)
+        !self.is_panic()
     }
 
     /// Returns `true` if the task's future panicked.
@@ -114,6 +133,14 @@ impl fmt::Display for JoinError {
                 "task was cancelled because its runtime shut down before it finished \
                  (or was already gone when it was spawned)",
             ),
+            Repr::NotStarted => f.write_str(
+                "job was cancelled before a worker started it (by PoolFuture::cancel, by \
+                 shutdown with cancel_futures, or by its runtime shutting down)",
+            ),
+            Repr::PoolClosed => f.write_str(
+                "job was refused: its thread pool had already been shut down (submit jobs \
+                 before calling shutdown)",
+            ),
             Repr::Panic(payload) => match panic_message(payload) {
                 Some(message) => write!(f, "task panicked: {message}"),
                 None => f.write_str("task panicked with a non-string payload"),
@@ -127,6 +154,8 @@ impl fmt::Debug for JoinError {
         match &self.repr {
             Repr::Aborted => f.write_str("JoinError::Aborted"),
             Repr::RuntimeShutdown => f.write_str("JoinError::RuntimeShutdown"),
+            Repr::NotStarted => f.write_str("JoinError::NotStarted"),
+            Repr::PoolClosed => f.write_str("JoinError::PoolClosed"),
             Repr::Panic(payload) => f
                 .debug_tuple("JoinError::Panic")
                 .field(&panic_message(payload).unwrap_or_else(|| "<non-string payload>".into()))

@@ -1,0 +1,468 @@
+//! `ThreadPoolExecutor`: worker threads that run blocking closures — Python's
+//! `concurrent.futures.ThreadPoolExecutor`, usable with or without an event loop.
+//!
+//! # Thread life cycle
+//!
+//! - **Start lazily.** A new pool has no threads. A thread starts while the queue is longer than
+//!   [`QUEUED_JOBS_PER_IDLE_WORKER`] × the idle workers (smol's `blocking` rule), up to
+//!   `max_workers`. The rule is checked when a job is submitted *and* when a worker takes a job
+//!   (it stops being idle): so a burst of quick jobs grows the pool gradually (a new thread
+//!   counts as idle from the moment it starts), while jobs that block start one thread after
+//!   another until each has its own — blocking jobs never wait behind each other while the pool
+//!   is below its limit.
+//! - **Reuse.** A worker runs jobs from the queue until it is empty, then waits on a condition
+//!   variable for more.
+//! - **Retire when idle.** A worker that waited `idle_timeout` with nothing to do exits. Its
+//!   `JoinHandle` goes to a reaping list, joined at the next submit or shutdown, so that no exited
+//!   thread is left unjoined and `shutdown(wait = true)` can join *every* thread it ever started.
+//! - **Shut down.** `shutdown` sets a flag and wakes every worker; each finishes the queue (or the
+//!   queue is emptied first, with `cancel_futures`) and exits. With `wait`, the caller joins them:
+//!   no thread outlives `shutdown(wait = true)`.
+//!
+//! A panicking job does not take its worker down: the job catches it (see `job.rs`).
+//!
+//! All state sits behind one mutex (`PoolState`): submit, the workers' queue pops and shutdown
+//! are short critical sections. The mutex and condvars come from the loom shim, so the loom models
+//! check submit against idle exit, shutdown and cancel on this very code.
+
+#![forbid(unsafe_code)]
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::io;
+use std::time::Duration;
+
+use slab::Slab;
+
+use super::job::{Job, JobCell, QueuedJob};
+use super::PoolFuture;
+use crate::shim::{lock, thread, Arc, Condvar, Mutex, MutexGuard};
+use crate::task::JoinError;
+
+/// A new worker is started while more than this many jobs wait per idle worker.
+pub(crate) const QUEUED_JOBS_PER_IDLE_WORKER: usize = 5;
+
+/// How long a `ThreadPoolExecutor`'s worker waits for a job before it exits (by default).
+const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The most threads Python's `ThreadPoolExecutor` starts by default: `min(32, cpus + 4)`.
+fn default_max_workers() -> usize {
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    (cpus + 4).min(32)
+}
+
+/// A pool of worker threads for blocking work.
+///
+/// Dropping it is `shutdown(wait = true, cancel_futures = false)`: every submitted job runs and
+/// every thread is joined, as at the end of Python's `with ThreadPoolExecutor() as pool:` block.
+///
+/// # Examples
+///
+/// ```
+/// use evloop::blocking::ThreadPoolExecutor;
+/// use std::time::Duration;
+///
+/// let pool = ThreadPoolExecutor::new(3);
+/// let future = pool.submit(|| {
+///     std::thread::sleep(Duration::from_millis(10));
+///     "slept"
+/// });
+/// assert!(!future.done()); // submit returns at once
+/// assert_eq!(future.result().unwrap(), "slept");
+///
+/// // map: results in input order
+/// let squares: Vec<u64> = pool.map(|x: u64| x * x, 1..=4).map(Result::unwrap).collect();
+/// assert_eq!(squares, [1, 4, 9, 16]);
+/// pool.shutdown(true, false);
+/// ```
+pub struct ThreadPoolExecutor {
+    shared: Arc<PoolShared>,
+}
+
+struct PoolShared {
+    state: Mutex<PoolState>,
+    /// Signalled when a job is queued or shutdown begins: idle workers wait on it.
+    work: Condvar,
+    /// Signalled when a worker exits: a bounded shutdown waits on it.
+    exited: Condvar,
+    max_workers: usize,
+    idle_timeout: Duration,
+    thread_name_prefix: String,
+}
+
+struct PoolState {
+    queue: VecDeque<Box<dyn Job>>,
+    /// Workers not running a job (waiting, or about to look at the queue).
+    idle: usize,
+    /// Workers alive (started and not yet exited).
+    workers: usize,
+    shutdown: bool,
+    /// Handles of the live workers, keyed by the worker's slot.
+    threads: Slab<thread::JoinHandle<()>>,
+    /// Handles of workers that retired when idle, waiting to be joined.
+    retired: Vec<thread::JoinHandle<()>>,
+}
+
+/// Configures a [`ThreadPoolExecutor`].
+///
+/// # Examples
+///
+/// ```
+/// use evloop::blocking::ThreadPoolExecutor;
+/// use std::time::Duration;
+///
+/// let pool = ThreadPoolExecutor::builder()
+///     .max_workers(4)
+///     .thread_name_prefix("resizer")
+///     .idle_timeout(Duration::from_millis(500))
+///     .build();
+/// let name = pool.submit(|| std::thread::current().name().map(String::from)).result();
+/// assert_eq!(name.unwrap().as_deref(), Some("resizer-0"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct ThreadPoolBuilder {
+    max_workers: usize,
+    idle_timeout: Duration,
+    thread_name_prefix: String,
+}
+
+impl ThreadPoolBuilder {
+    /// The most threads the pool runs at once (default: `min(32, cpus + 4)`, as Python).
+    ///
+    /// # Panics
+    ///
+    /// If `max_workers` is zero: no job could ever run.
+    pub fn max_workers(mut self, max_workers: usize) -> ThreadPoolBuilder {
+        assert!(
+            max_workers > 0,
+            "a thread pool needs at least one worker (max_workers > 0)"
+        );
+        self.max_workers = max_workers;
+        self
+    }
+
+    /// How long an idle worker waits for a job before its thread exits (default 10 s).
+    pub fn idle_timeout(mut self, idle_timeout: Duration) -> ThreadPoolBuilder {
+        self.idle_timeout = idle_timeout;
+        self
+    }
+
+    /// The workers' thread names: `{prefix}-{n}` (default `evloop-pool`).
+    pub fn thread_name_prefix(mut self, prefix: impl Into<String>) -> ThreadPoolBuilder {
+        self.thread_name_prefix = prefix.into();
+        self
+    }
+
+    /// Creates the pool. No thread starts until the first job is submitted.
+    pub fn build(self) -> ThreadPoolExecutor {
+        ThreadPoolExecutor {
+            shared: Arc::new(PoolShared {
+                state: Mutex::new(PoolState {
+                    queue: VecDeque::new(),
+                    idle: 0,
+                    workers: 0,
+                    shutdown: false,
+                    threads: Slab::new(),
+                    retired: Vec::new(),
+                }),
+                work: Condvar::new(),
+                exited: Condvar::new(),
+                max_workers: self.max_workers,
+                idle_timeout: self.idle_timeout,
+                thread_name_prefix: self.thread_name_prefix,
+            }),
+        }
+    }
+}
+
+impl ThreadPoolExecutor {
+    /// A pool of at most `max_workers` threads.
+    ///
+    /// # Panics
+    ///
+    /// If `max_workers` is zero.
+    pub fn new(max_workers: usize) -> ThreadPoolExecutor {
+        ThreadPoolExecutor::builder()
+            .max_workers(max_workers)
+            .build()
+    }
+
+    /// A [`ThreadPoolBuilder`] with Python's defaults.
+    pub fn builder() -> ThreadPoolBuilder {
+        ThreadPoolBuilder {
+            max_workers: default_max_workers(),
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            thread_name_prefix: String::from("evloop-pool"),
+        }
+    }
+
+    /// Queues `function` to run on a worker thread and returns its [`PoolFuture`] at once.
+    ///
+    /// After [`shutdown`](ThreadPoolExecutor::shutdown), the job is refused: the returned future
+    /// is already done, with a [`JoinError`] saying the pool was shut down.
+    ///
+    /// # Panics
+    ///
+    /// If the pool has no worker and the OS refuses to start a thread (the process is at its
+    /// thread limit): the job could never run.
+    pub fn submit<F, T>(&self, function: F) -> PoolFuture<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let mut state = lock(&self.shared.state);
+        if state.shutdown {
+            return PoolFuture::new(JobCell::refused());
+        }
+        let cell = JobCell::queued();
+        state
+            .queue
+            .push_back(Box::new(QueuedJob::new(function, cell.clone())));
+        self.shared.work.notify_one();
+        let spawn_error = grow(&self.shared, &mut state).err();
+        let retired = std::mem::take(&mut state.retired);
+        if let (Some(error), 0) = (spawn_error, state.workers) {
+            // Nobody will ever run the job: take it back (it is the last one, we hold the lock)
+            // and report, rather than leave a future that never completes.
+            let job = state.queue.pop_back();
+            drop(state);
+            drop(job);
+            panic!(
+                "evloop: could not start a thread-pool worker ({error}); the process may be at \
+                 its thread limit (see `ulimit -u`)"
+            );
+        }
+        drop(state);
+        join_all(retired);
+        PoolFuture::new(cell)
+    }
+
+    /// Runs `function` on every item, on the pool, and returns the results *in input order* —
+    /// Python's `executor.map`. Every job is submitted before the first result is awaited; the
+    /// iterator blocks for each result in turn.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = evloop::blocking::ThreadPoolExecutor::new(4);
+    /// let lengths: Vec<usize> = pool
+    ///     .map(|word: &str| word.len(), ["one", "three", "five"])
+    ///     .collect::<Result<_, _>>()
+    ///     .unwrap();
+    /// assert_eq!(lengths, [3, 5, 4]);
+    /// ```
+    pub fn map<I, F, T>(&self, function: F, items: I) -> Map<T>
+    where
+        I: IntoIterator,
+        I::Item: Send + 'static,
+        F: Fn(I::Item) -> T + Send + Sync + 'static,
+        T: Send + 'static,
+    {
+        // Shared by every job; not part of any cross-thread protocol, hence std's `Arc`.
+        let function = std::sync::Arc::new(function);
+        let futures = items
+            .into_iter()
+            .map(|item| {
+                let function = function.clone();
+                self.submit(move || function(item))
+            })
+            .collect();
+        Map { futures }
+    }
+
+    /// Stops accepting jobs. With `cancel_futures`, jobs still queued are cancelled (their
+    /// futures report it); otherwise they all run. With `wait`, blocks until every job has run and
+    /// every worker thread has exited; without, returns at once and the workers finish on their
+    /// own. Calling it again (or dropping the pool) joins whatever is left.
+    pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
+        let (cancelled, handles) = {
+            let mut state = lock(&self.shared.state);
+            state.shutdown = true;
+            let cancelled = if cancel_futures {
+                std::mem::take(&mut state.queue)
+            } else {
+                VecDeque::new()
+            };
+            self.shared.work.notify_all();
+            let handles = if wait {
+                take_handles(&mut state)
+            } else {
+                Vec::new()
+            };
+            (cancelled, handles)
+        };
+        // Dropping queued jobs completes their futures as "not started" (and may run wakers):
+        // outside the lock.
+        drop(cancelled);
+        join_all(handles);
+    }
+
+    /// The runtime's shutdown of its default pool: cancel what is queued, give running jobs up to
+    /// `timeout` to finish, then detach (and report) the threads still running one. Never waits
+    /// longer than `timeout`.
+    pub(crate) fn shutdown_within(&self, timeout: Duration) {
+        let deadline = std::time::Instant::now().checked_add(timeout);
+        let cancelled = {
+            let mut state = lock(&self.shared.state);
+            state.shutdown = true;
+            self.shared.work.notify_all();
+            std::mem::take(&mut state.queue)
+        };
+        drop(cancelled);
+        let mut state = lock(&self.shared.state);
+        while state.workers > 0 {
+            let left = match deadline {
+                None => None,
+                Some(deadline) => {
+                    match deadline.checked_duration_since(std::time::Instant::now()) {
+                        Some(left) if !left.is_zero() => Some(left),
+                        _ => break,
+                    }
+                }
+            };
+            state = match left {
+                None => self
+                    .shared
+                    .exited
+                    .wait(state)
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
+                Some(left) => {
+                    self.shared
+                        .exited
+                        .wait_timeout(state, left)
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .0
+                }
+            };
+        }
+        let still_running = state.workers;
+        let handles = take_handles(&mut state);
+        drop(state);
+        if still_running == 0 {
+            join_all(handles);
+        } else {
+            // Dropping a JoinHandle detaches its thread; it exits when its job returns.
+            drop(handles);
+            eprintln!(
+                "evloop: {still_running} blocking job(s) still running {timeout:?} after the \
+                 runtime shut down; their threads were detached and exit when the jobs return \
+                 (Builder::blocking_shutdown_timeout sets how long to wait)"
+            );
+        }
+    }
+
+    /// The number of worker threads alive now.
+    pub fn worker_count(&self) -> usize {
+        lock(&self.shared.state).workers
+    }
+}
+
+impl Drop for ThreadPoolExecutor {
+    fn drop(&mut self) {
+        self.shutdown(true, false);
+    }
+}
+
+impl fmt::Debug for ThreadPoolExecutor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = lock(&self.shared.state);
+        f.debug_struct("ThreadPoolExecutor")
+            .field("max_workers", &self.shared.max_workers)
+            .field("workers", &state.workers)
+            .field("idle", &state.idle)
+            .field("queued", &state.queue.len())
+            .field("shutdown", &state.shutdown)
+            .finish()
+    }
+}
+
+/// Starts workers while the queue is longer than the idle workers can take in, up to the limit
+/// (see the module doc). A new worker blocks on the pool's lock until the caller releases it.
+fn grow(shared: &Arc<PoolShared>, state: &mut MutexGuard<'_, PoolState>) -> io::Result<()> {
+    while state.queue.len() > state.idle * QUEUED_JOBS_PER_IDLE_WORKER
+        && state.workers < shared.max_workers
+    {
+        let slot = state.threads.vacant_entry();
+        let key = slot.key();
+        let worker_shared = shared.clone();
+        let handle = thread::Builder::new()
+            .name(format!("{}-{key}", shared.thread_name_prefix))
+            .spawn(move || worker(&worker_shared, key))?;
+        slot.insert(handle);
+        state.workers += 1;
+        state.idle += 1;
+    }
+    Ok(())
+}
+
+fn take_handles(state: &mut PoolState) -> Vec<thread::JoinHandle<()>> {
+    let mut handles: Vec<_> = state.threads.drain().collect();
+    handles.append(&mut state.retired);
+    handles
+}
+
+fn join_all(handles: Vec<thread::JoinHandle<()>>) {
+    for handle in handles {
+        // A worker never panics (jobs catch their own panics), so there is nothing to report.
+        let _ = handle.join();
+    }
+}
+
+/// A worker thread's whole life: take jobs until shutdown, or until idle for too long.
+fn worker(shared: &Arc<PoolShared>, key: usize) {
+    let mut state = lock(&shared.state);
+    loop {
+        if let Some(job) = state.queue.pop_front() {
+            state.idle -= 1;
+            if !state.shutdown {
+                // This worker is busy now: if jobs are still waiting and nobody is idle to take
+                // them, start another (if that fails, the jobs wait for a worker to free up).
+                let _ = grow(shared, &mut state);
+            }
+            drop(state);
+            job.run();
+            state = lock(&shared.state);
+            state.idle += 1;
+            continue;
+        }
+        if state.shutdown {
+            break;
+        }
+        let (guard, wait) = shared
+            .work
+            .wait_timeout(state, shared.idle_timeout)
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        state = guard;
+        if wait.timed_out() && state.queue.is_empty() && !state.shutdown {
+            // Retire: hand our own JoinHandle to the reaping list (shutdown or the next submit
+            // joins it), so that every thread is joined by someone.
+            if let Some(handle) = state.threads.try_remove(key) {
+                state.retired.push(handle);
+            }
+            break;
+        }
+    }
+    state.idle -= 1;
+    state.workers -= 1;
+    shared.exited.notify_all();
+}
+
+/// The iterator returned by [`ThreadPoolExecutor::map`]: each job's result, in input order.
+#[derive(Debug)]
+pub struct Map<T> {
+    futures: VecDeque<PoolFuture<T>>,
+}
+
+impl<T> Iterator for Map<T> {
+    type Item = Result<T, JoinError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.futures.pop_front().map(PoolFuture::result)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.futures.len(), Some(self.futures.len()))
+    }
+}
+
+impl<T> ExactSizeIterator for Map<T> {}

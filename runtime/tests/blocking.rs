@@ -1,0 +1,373 @@
+//! The thread pool and run_in_executor: submit, map, as_completed, cancel, timeouts, panics,
+//! shutdown, and blocking work inside the loop.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use common::within;
+use evloop::blocking::{as_completed, ThreadPoolExecutor};
+use evloop::time::sleep;
+
+/// A pool with one worker kept busy until the returned sender is used: jobs submitted meanwhile
+/// stay queued.
+fn busy_single_worker() -> (ThreadPoolExecutor, mpsc::Sender<()>) {
+    let pool = ThreadPoolExecutor::new(1);
+    let (release, wait) = mpsc::channel::<()>();
+    let started = Arc::new(Barrier::new(2));
+    let worker_started = started.clone();
+    drop(pool.submit(move || {
+        worker_started.wait();
+        let _ = wait.recv();
+    }));
+    started.wait();
+    (pool, release)
+}
+
+#[test]
+fn submit_returns_at_once_and_result_blocks() {
+    let pool = ThreadPoolExecutor::new(2);
+    let start = Instant::now();
+    let future = pool.submit(|| {
+        std::thread::sleep(Duration::from_millis(30));
+        7
+    });
+    assert!(start.elapsed() < Duration::from_millis(30));
+    assert!(!future.done());
+    assert_eq!(future.result().unwrap(), 7);
+    assert!(start.elapsed() >= Duration::from_millis(30));
+}
+
+#[test]
+fn a_panicking_job_reports_and_its_worker_survives() {
+    let pool = ThreadPoolExecutor::new(1);
+    let first = pool.submit(|| std::thread::current().id());
+    let first_thread = first.result().unwrap();
+    let error = pool.submit(|| panic!("job failed")).result().unwrap_err();
+    assert!(error.is_panic());
+    assert_eq!(error.to_string(), "task panicked: job failed");
+    let after = pool
+        .submit(|| std::thread::current().id())
+        .result()
+        .unwrap();
+    assert_eq!(
+        after, first_thread,
+        "the same worker thread ran the next job"
+    );
+}
+
+#[test]
+fn cancel_succeeds_only_before_the_job_starts() {
+    let (pool, release) = busy_single_worker();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let queued = pool.submit({
+        let ran = ran.clone();
+        move || ran.fetch_add(1, Ordering::SeqCst)
+    });
+    assert!(queued.cancel());
+    assert!(queued.is_cancelled() && queued.done());
+    release.send(()).unwrap();
+    let error = queued.result().unwrap_err();
+    assert!(error.is_cancelled(), "{error}");
+    assert!(error.to_string().contains("before a worker started it"));
+    let running = pool.submit(|| std::thread::sleep(Duration::from_millis(50)));
+    while !pool_is_running(&pool) {
+        std::thread::yield_now();
+    }
+    assert!(!running.cancel(), "a running job cannot be cancelled");
+    running.result().unwrap();
+    pool.shutdown(true, false);
+    assert_eq!(ran.load(Ordering::SeqCst), 0, "the cancelled job never ran");
+}
+
+fn pool_is_running(pool: &ThreadPoolExecutor) -> bool {
+    let debug = format!("{pool:?}");
+    debug.contains("idle: 0") && debug.contains("queued: 0")
+}
+
+#[test]
+fn result_timeout_expires_then_succeeds() {
+    let pool = ThreadPoolExecutor::new(1);
+    let mut future = pool.submit(|| {
+        std::thread::sleep(Duration::from_millis(50));
+        "late"
+    });
+    let early = future.result_timeout(Duration::from_millis(1));
+    assert!(early.is_err());
+    assert_eq!(
+        early.unwrap_err().to_string(),
+        "deadline has elapsed before the operation completed"
+    );
+    assert_eq!(
+        future
+            .result_timeout(Duration::from_secs(10))
+            .unwrap()
+            .unwrap(),
+        "late"
+    );
+}
+
+#[test]
+fn map_keeps_input_order() {
+    let pool = ThreadPoolExecutor::new(4);
+    let results: Vec<u64> = pool
+        .map(
+            |ms: u64| {
+                std::thread::sleep(Duration::from_millis(ms));
+                ms
+            },
+            [40, 10, 30, 0, 20],
+        )
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(results, [40, 10, 30, 0, 20]);
+}
+
+#[test]
+fn as_completed_yields_in_completion_order() {
+    let pool = ThreadPoolExecutor::new(3);
+    let futures = [60u64, 0, 30].map(|ms| {
+        pool.submit(move || {
+            std::thread::sleep(Duration::from_millis(ms));
+            ms
+        })
+    });
+    let order: Vec<u64> = as_completed(futures, None)
+        .map(|done| done.unwrap().result().unwrap())
+        .collect();
+    assert_eq!(order, [0, 30, 60]);
+}
+
+#[test]
+fn as_completed_times_out_and_gives_back_the_rest() {
+    let (pool, release) = busy_single_worker();
+    let quick = ThreadPoolExecutor::new(1).submit(|| "quick");
+    let stuck = pool.submit(|| "stuck");
+    let mut iteration = as_completed([stuck, quick], Some(Duration::from_millis(50)));
+    assert_eq!(
+        iteration.next().unwrap().unwrap().result().unwrap(),
+        "quick"
+    );
+    assert!(iteration.next().unwrap().is_err(), "timed out");
+    assert!(iteration.next().is_none());
+    let pending = iteration.into_pending();
+    assert_eq!(pending.len(), 1);
+    release.send(()).unwrap();
+    let stuck = pending.into_iter().next().unwrap();
+    assert_eq!(stuck.result().unwrap(), "stuck");
+}
+
+#[test]
+fn as_completed_of_nothing_is_empty() {
+    assert!(
+        as_completed(Vec::<evloop::blocking::PoolFuture<()>>::new(), None)
+            .next()
+            .is_none()
+    );
+}
+
+#[test]
+fn shutdown_with_cancel_futures_cancels_queued_jobs_and_finishes_running_ones() {
+    let (pool, release) = busy_single_worker();
+    let queued: Vec<_> = (0..5).map(|i| pool.submit(move || i)).collect();
+    let releaser = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(20));
+        release.send(()).unwrap();
+    });
+    pool.shutdown(true, true);
+    releaser.join().unwrap();
+    for future in queued {
+        assert!(future.is_cancelled());
+        assert!(future.result().unwrap_err().is_cancelled());
+    }
+    assert_eq!(pool.worker_count(), 0);
+}
+
+#[test]
+fn shutdown_without_cancel_runs_every_queued_job() {
+    let pool = ThreadPoolExecutor::new(2);
+    let ran = Arc::new(AtomicUsize::new(0));
+    let futures: Vec<_> = (0..20)
+        .map(|_| {
+            let ran = ran.clone();
+            pool.submit(move || {
+                std::thread::sleep(Duration::from_millis(1));
+                ran.fetch_add(1, Ordering::SeqCst);
+            })
+        })
+        .collect();
+    pool.shutdown(true, false);
+    assert_eq!(ran.load(Ordering::SeqCst), 20);
+    assert!(futures.iter().all(|future| future.done()));
+}
+
+#[test]
+fn submit_after_shutdown_is_refused_clearly() {
+    let pool = ThreadPoolExecutor::new(1);
+    pool.shutdown(false, false);
+    let refused = pool.submit(|| 1);
+    assert!(refused.done() && refused.is_cancelled());
+    let error = refused.result().unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("thread pool had already been shut down"),
+        "{error}"
+    );
+}
+
+#[test]
+fn dropping_the_pool_waits_for_its_jobs() {
+    let ran = Arc::new(AtomicUsize::new(0));
+    {
+        let pool = ThreadPoolExecutor::new(2);
+        for _ in 0..10 {
+            let ran = ran.clone();
+            drop(pool.submit(move || {
+                std::thread::sleep(Duration::from_millis(2));
+                ran.fetch_add(1, Ordering::SeqCst);
+            }));
+        }
+    }
+    assert_eq!(ran.load(Ordering::SeqCst), 10);
+}
+
+#[test]
+fn threads_start_lazily_and_stay_within_the_limit() {
+    let pool = ThreadPoolExecutor::new(3);
+    assert_eq!(pool.worker_count(), 0);
+    let barrier = Arc::new(Barrier::new(4));
+    let futures: Vec<_> = (0..3)
+        .map(|_| {
+            let barrier = barrier.clone();
+            pool.submit(move || {
+                barrier.wait();
+            })
+        })
+        .collect();
+    barrier.wait(); // all three jobs run at once: three workers
+    for future in futures {
+        future.result().unwrap();
+    }
+    let extra: Vec<_> = (0..50).map(|i| pool.submit(move || i)).collect();
+    assert!(pool.worker_count() <= 3);
+    assert_eq!(
+        extra.into_iter().map(|f| f.result().unwrap()).sum::<i32>(),
+        1225
+    );
+}
+
+#[test]
+#[should_panic(expected = "at least one worker")]
+fn a_pool_without_workers_is_refused() {
+    let _ = ThreadPoolExecutor::new(0);
+}
+
+#[test]
+fn run_in_executor_keeps_the_loop_responsive() {
+    within(Duration::from_secs(10), || {
+        evloop::run(async {
+            let blocking = evloop::run_in_executor(|| {
+                std::thread::sleep(Duration::from_millis(100));
+                "done"
+            });
+            // A timer task keeps ticking on time while the pool thread blocks.
+            let start = Instant::now();
+            let mut ticks = 0;
+            while start.elapsed() < Duration::from_millis(80) {
+                sleep(Duration::from_millis(10)).await;
+                ticks += 1;
+            }
+            assert!(ticks >= 5, "only {ticks} ticks: the loop was blocked");
+            assert_eq!(blocking.await.unwrap(), "done");
+        })
+    });
+}
+
+#[test]
+fn pool_futures_are_awaitable_from_a_task() {
+    let pool = ThreadPoolExecutor::new(2);
+    let value = evloop::run(async { pool.submit(|| 11).await });
+    assert_eq!(value.unwrap(), 11);
+}
+
+#[test]
+fn ten_thousand_concurrent_run_in_executor_calls() {
+    within(Duration::from_secs(60), || {
+        let jobs: u64 = if cfg!(miri) { 50 } else { 10_000 };
+        let total = evloop::run(async move {
+            let futures: Vec<_> = (0..jobs)
+                .map(|i| evloop::run_in_executor(move || i))
+                .collect();
+            let mut total = 0;
+            for future in futures {
+                total += future.await.unwrap();
+            }
+            total
+        });
+        assert_eq!(total, (0..jobs).sum::<u64>());
+    });
+}
+
+#[test]
+fn run_does_not_hang_on_a_stuck_blocking_job() {
+    within(Duration::from_secs(10), || {
+        let (_keep_stuck, stuck) = mpsc::channel::<()>();
+        let rt = evloop::Runtime::builder()
+            .blocking_shutdown_timeout(Duration::from_millis(50))
+            .build()
+            .unwrap();
+        let start = Instant::now();
+        rt.block_on(async move {
+            drop(evloop::run_in_executor(move || {
+                let _ = stuck.recv(); // never returns while the sender lives
+            }));
+            evloop::yield_now().await;
+        });
+        drop(rt);
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "shutdown waited {:?}",
+            start.elapsed()
+        );
+    });
+}
+
+#[test]
+fn run_lets_a_running_job_finish_within_the_bound() {
+    let finished = Arc::new(AtomicUsize::new(0));
+    let done = finished.clone();
+    evloop::run(async move {
+        drop(evloop::run_in_executor(move || {
+            std::thread::sleep(Duration::from_millis(30));
+            done.fetch_add(1, Ordering::SeqCst);
+        }));
+        sleep(Duration::from_millis(5)).await; // the job has started
+    });
+    assert_eq!(
+        finished.load(Ordering::SeqCst),
+        1,
+        "the running job finished before run returned"
+    );
+}
+
+#[test]
+#[should_panic(expected = "run_in_executor called outside of a runtime")]
+fn run_in_executor_outside_a_runtime_panics() {
+    drop(evloop::run_in_executor(|| ()));
+}
+
+#[test]
+fn worker_threads_are_named() {
+    let pool = ThreadPoolExecutor::builder()
+        .thread_name_prefix("crunch")
+        .build();
+    let name = pool.submit(|| std::thread::current().name().map(String::from));
+    assert_eq!(name.result().unwrap().as_deref(), Some("crunch-0"));
+    let runtime_name = evloop::run(async {
+        evloop::run_in_executor(|| std::thread::current().name().map(String::from)).await
+    });
+    assert_eq!(runtime_name.unwrap().as_deref(), Some("evloop-blocking-0"));
+}
