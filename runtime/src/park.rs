@@ -64,6 +64,27 @@ impl Wake for Parker {
     }
 }
 
+/// How long a wait with an optional deadline may still sleep.
+pub(crate) enum TimeLeft {
+    /// No deadline: sleep until woken.
+    Unbounded,
+    /// This much is left.
+    Duration(Duration),
+    /// The deadline has passed.
+    Expired,
+}
+
+/// What is left of a wait until `deadline` (`None`: no deadline).
+pub(crate) fn time_left(deadline: Option<Instant>) -> TimeLeft {
+    match deadline {
+        None => TimeLeft::Unbounded,
+        Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+            Some(left) if !left.is_zero() => TimeLeft::Duration(left),
+            _ => TimeLeft::Expired,
+        },
+    }
+}
+
 /// Drives `future` on the calling thread, sleeping while it is pending, until it completes or
 /// `deadline` passes (`None` on timeout). The future is left intact on timeout, so the caller may
 /// wait again.
@@ -78,14 +99,11 @@ where
         if let Poll::Ready(output) = Pin::new(&mut *future).poll(&mut cx) {
             return Some(output);
         }
-        let timeout = match deadline {
-            None => None,
-            Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
-                Some(left) if !left.is_zero() => Some(left),
-                _ => return None,
-            },
-        };
-        parker.park(timeout);
+        match time_left(deadline) {
+            TimeLeft::Unbounded => parker.park(None),
+            TimeLeft::Duration(left) => parker.park(Some(left)),
+            TimeLeft::Expired => return None,
+        }
     }
 }
 

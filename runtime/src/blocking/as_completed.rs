@@ -14,7 +14,7 @@ use std::task::{Context, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use super::PoolFuture;
-use crate::park::Parker;
+use crate::park::{time_left, Parker, TimeLeft};
 use crate::shim::{lock, Mutex};
 use crate::time::Elapsed;
 
@@ -127,17 +127,14 @@ impl<T> Iterator for AsCompleted<T> {
                 }
                 continue;
             }
-            let timeout = match self.deadline {
-                None => None,
-                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
-                    Some(left) if !left.is_zero() => Some(left),
-                    _ => {
-                        self.timed_out = true;
-                        return Some(Err(Elapsed::new()));
-                    }
-                },
-            };
-            self.signal.parker.park(timeout);
+            match time_left(self.deadline) {
+                TimeLeft::Unbounded => self.signal.parker.park(None),
+                TimeLeft::Duration(left) => self.signal.parker.park(Some(left)),
+                TimeLeft::Expired => {
+                    self.timed_out = true;
+                    return Some(Err(Elapsed::new()));
+                }
+            }
         }
     }
 }

@@ -36,11 +36,20 @@ use slab::Slab;
 
 use super::job::{Job, JobCell, QueuedJob};
 use super::PoolFuture;
-use crate::shim::{lock, thread, Arc, Condvar, Mutex, MutexGuard};
+use crate::park::{time_left, TimeLeft};
+use crate::shim::{
+    lock, thread, Arc, AtomicBool, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering,
+};
 use crate::task::JoinError;
 
 /// A new worker is started while more than this many jobs wait per idle worker.
 pub(crate) const QUEUED_JOBS_PER_IDLE_WORKER: usize = 5;
+
+/// How long a worker that ran out of jobs keeps watching the queue before it goes to sleep. A
+/// task that awaits one job and then submits the next (a sequential round trip) gets its next job
+/// picked up without a sleep and a wake-up: both are system calls plus a context switch, several
+/// microseconds each. tokio's workers spin briefly before parking for the same reason.
+const SPIN_BEFORE_SLEEP: Duration = Duration::from_micros(50);
 
 /// How long a `ThreadPoolExecutor`'s worker waits for a job before it exits (by default).
 const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -81,6 +90,10 @@ pub struct ThreadPoolExecutor {
 
 struct PoolShared {
     state: Mutex<PoolState>,
+    /// `state.queue.len()`, readable without the lock: what a spinning worker watches.
+    queued: AtomicUsize,
+    /// Set while one worker spins (see `spin_for_work`): at most one spins at a time.
+    spinning: AtomicBool,
     /// Signalled when a job is queued or shutdown begins: idle workers wait on it.
     work: Condvar,
     /// Signalled when a worker exits: a bounded shutdown waits on it.
@@ -94,6 +107,9 @@ struct PoolState {
     queue: VecDeque<Box<dyn Job>>,
     /// Workers not running a job (waiting, or about to look at the queue).
     idle: usize,
+    /// Workers blocked on `work` (a subset of `idle`): only then does a submit need to signal
+    /// the condvar, whose `notify_one` is a system call even when nobody waits.
+    sleeping: usize,
     /// Workers alive (started and not yet exited).
     workers: usize,
     shutdown: bool,
@@ -160,11 +176,14 @@ impl ThreadPoolBuilder {
                 state: Mutex::new(PoolState {
                     queue: VecDeque::new(),
                     idle: 0,
+                    sleeping: 0,
                     workers: 0,
                     shutdown: false,
                     threads: Slab::new(),
                     retired: Vec::new(),
                 }),
+                queued: AtomicUsize::new(0),
+                spinning: AtomicBool::new(false),
                 work: Condvar::new(),
                 exited: Condvar::new(),
                 max_workers: self.max_workers,
@@ -218,9 +237,12 @@ impl ThreadPoolExecutor {
         state
             .queue
             .push_back(Box::new(QueuedJob::new(function, cell.clone())));
-        self.shared.work.notify_one();
+        self.shared
+            .queued
+            .store(state.queue.len(), Ordering::Release);
         let spawn_error = grow(&self.shared, &mut state).err();
         let retired = std::mem::take(&mut state.retired);
+        let someone_sleeps = state.sleeping > 0;
         if let (Some(error), 0) = (spawn_error, state.workers) {
             // Nobody will ever run the job: take it back (it is the last one, we hold the lock)
             // and report, rather than leave a future that never completes.
@@ -233,6 +255,12 @@ impl ThreadPoolExecutor {
             );
         }
         drop(state);
+        // Signalled after unlocking: a worker woken while we still held the lock would only
+        // block on it again (one more context switch per job). A worker that is awake (running a
+        // job, or spinning) finds the job without a signal.
+        if someone_sleeps {
+            self.shared.work.notify_one();
+        }
         join_all(retired);
         PoolFuture::new(cell)
     }
@@ -279,6 +307,7 @@ impl ThreadPoolExecutor {
             let mut state = lock(&self.shared.state);
             state.shutdown = true;
             let cancelled = if cancel_futures {
+                self.shared.queued.store(0, Ordering::Release);
                 std::mem::take(&mut state.queue)
             } else {
                 VecDeque::new()
@@ -306,33 +335,26 @@ impl ThreadPoolExecutor {
             let mut state = lock(&self.shared.state);
             state.shutdown = true;
             self.shared.work.notify_all();
+            self.shared.queued.store(0, Ordering::Release);
             std::mem::take(&mut state.queue)
         };
         drop(cancelled);
         let mut state = lock(&self.shared.state);
         while state.workers > 0 {
-            let left = match deadline {
-                None => None,
-                Some(deadline) => {
-                    match deadline.checked_duration_since(std::time::Instant::now()) {
-                        Some(left) if !left.is_zero() => Some(left),
-                        _ => break,
-                    }
-                }
-            };
-            state = match left {
-                None => self
+            state = match time_left(deadline) {
+                TimeLeft::Unbounded => self
                     .shared
                     .exited
                     .wait(state)
                     .unwrap_or_else(|poisoned| poisoned.into_inner()),
-                Some(left) => {
+                TimeLeft::Duration(left) => {
                     self.shared
                         .exited
                         .wait_timeout(state, left)
                         .unwrap_or_else(|poisoned| poisoned.into_inner())
                         .0
                 }
+                TimeLeft::Expired => break,
             };
         }
         let still_running = state.workers;
@@ -413,6 +435,7 @@ fn worker(shared: &Arc<PoolShared>, key: usize) {
     let mut state = lock(&shared.state);
     loop {
         if let Some(job) = state.queue.pop_front() {
+            shared.queued.store(state.queue.len(), Ordering::Release);
             state.idle -= 1;
             if !state.shutdown {
                 // This worker is busy now: if jobs are still waiting and nobody is idle to take
@@ -421,6 +444,7 @@ fn worker(shared: &Arc<PoolShared>, key: usize) {
             }
             drop(state);
             job.run();
+            spin_for_work(shared);
             state = lock(&shared.state);
             state.idle += 1;
             continue;
@@ -428,11 +452,13 @@ fn worker(shared: &Arc<PoolShared>, key: usize) {
         if state.shutdown {
             break;
         }
+        state.sleeping += 1;
         let (guard, wait) = shared
             .work
             .wait_timeout(state, shared.idle_timeout)
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         state = guard;
+        state.sleeping -= 1;
         if wait.timed_out() && state.queue.is_empty() && !state.shutdown {
             // Retire: hand our own JoinHandle to the reaping list (shutdown or the next submit
             // joins it), so that every thread is joined by someone.
@@ -445,6 +471,22 @@ fn worker(shared: &Arc<PoolShared>, key: usize) {
     state.idle -= 1;
     state.workers -= 1;
     shared.exited.notify_all();
+}
+
+/// Watches the queue for up to [`SPIN_BEFORE_SLEEP`] after a job, so that a job submitted right
+/// after the previous one finished is taken without a sleep. Returns as soon as a job is queued.
+/// Only one worker spins at a time, so an idle pool burns at most one core for that long, however
+/// many workers a burst started. (Not under loom: spinning adds no behaviour — the worker then
+/// takes the lock and looks, as it would anyway — only interleavings for loom to explore.)
+fn spin_for_work(shared: &PoolShared) {
+    if cfg!(loom) || shared.spinning.swap(true, Ordering::Acquire) {
+        return;
+    }
+    let start = std::time::Instant::now();
+    while shared.queued.load(Ordering::Acquire) == 0 && start.elapsed() < SPIN_BEFORE_SLEEP {
+        std::hint::spin_loop();
+    }
+    shared.spinning.store(false, Ordering::Release);
 }
 
 /// The iterator returned by [`ThreadPoolExecutor::map`]: each job's result, in input order.

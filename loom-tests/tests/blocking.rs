@@ -1,0 +1,93 @@
+//! loom models of the blocking pool: the hand-off of a job to a worker, of its result back to a
+//! waiting task or thread, and both racing cancel and shutdown. Each drives the real pool
+//! (`evloop::blocking`), whose mutex, condvars and threads are loom's under `--cfg loom`.
+//! Idle retirement is not modelled: loom does not model time, so a timed wait never times out.
+//!
+//! Run with: `RUSTFLAGS="--cfg loom" cargo test -p loom-tests --release`
+#![cfg(loom)]
+
+use evloop::blocking::{as_completed, ThreadPoolExecutor};
+use loom::sync::atomic::{AtomicUsize, Ordering};
+use loom::sync::Arc;
+use loom::thread;
+
+/// A task awaits a job's result while the worker delivers it: the result arrives and wakes the
+/// loop whichever comes first (the task registering its waker, or the worker storing the value).
+#[test]
+fn a_job_result_wakes_the_awaiting_task() {
+    loom::model(|| {
+        let pool = ThreadPoolExecutor::new(1);
+        let rt = evloop::Runtime::new().unwrap();
+        let value = rt.block_on(async { pool.submit(|| 7).await });
+        assert_eq!(value.unwrap(), 7);
+        pool.shutdown(true, false);
+    });
+}
+
+/// `cancel()` races the worker claiming the job. Property: exactly one of them wins — either the
+/// job never runs and reports cancelled, or it runs once and reports its value.
+#[test]
+fn cancel_races_the_worker_claiming_the_job() {
+    loom::model(|| {
+        let pool = ThreadPoolExecutor::new(1);
+        let runs = Arc::new(AtomicUsize::new(0));
+        let future = pool.submit({
+            let runs = runs.clone();
+            move || runs.fetch_add(1, Ordering::SeqCst)
+        });
+        let cancelled = future.cancel();
+        let result = future.result();
+        pool.shutdown(true, false);
+        if cancelled {
+            assert!(result.unwrap_err().is_cancelled());
+            assert_eq!(runs.load(Ordering::SeqCst), 0);
+        } else {
+            assert_eq!(result.unwrap(), 0);
+            assert_eq!(runs.load(Ordering::SeqCst), 1);
+        }
+    });
+}
+
+/// A submit from another thread races `shutdown(wait = true)`. Property: the job either runs
+/// (and shutdown waited for it) or is refused; its future always completes; nothing hangs.
+#[test]
+fn submit_races_shutdown() {
+    loom::model(|| {
+        let pool = Arc::new(ThreadPoolExecutor::new(1));
+        let runs = Arc::new(AtomicUsize::new(0));
+        let submitter = {
+            let pool = pool.clone();
+            let runs = runs.clone();
+            thread::spawn(move || {
+                pool.submit(move || {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                })
+            })
+        };
+        pool.shutdown(true, false);
+        let future = submitter.join().unwrap();
+        match future.result() {
+            Ok(()) => assert_eq!(runs.load(Ordering::SeqCst), 1),
+            Err(error) => {
+                assert!(error.is_cancelled());
+                assert_eq!(runs.load(Ordering::SeqCst), 0);
+            }
+        }
+        pool.shutdown(true, false); // joins a worker started after the first shutdown looked
+    });
+}
+
+/// A thread iterates `as_completed` while workers finish the jobs: every future is yielded once.
+#[test]
+fn as_completed_sees_every_completion() {
+    loom::model(|| {
+        let pool = ThreadPoolExecutor::new(1);
+        let futures = [pool.submit(|| 1), pool.submit(|| 2)];
+        let mut values: Vec<i32> = as_completed(futures, None)
+            .map(|done| done.unwrap().result().unwrap())
+            .collect();
+        values.sort();
+        assert_eq!(values, [1, 2]);
+        pool.shutdown(true, false);
+    });
+}
