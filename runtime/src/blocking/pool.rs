@@ -92,7 +92,8 @@ struct PoolShared {
     state: Mutex<PoolState>,
     /// `state.queue.len()`, readable without the lock: what a spinning worker watches.
     queued: AtomicUsize,
-    /// Set while one worker spins (see `spin_for_work`): at most one spins at a time.
+    /// Set while one worker spins (see `spin_for_work`): at most one spins at a time. Set under
+    /// the state lock; cleared without it, after which the spinner re-checks under the lock.
     spinning: AtomicBool,
     /// Signalled when a job is queued or shutdown begins: idle workers wait on it.
     work: Condvar,
@@ -242,7 +243,8 @@ impl ThreadPoolExecutor {
             .store(state.queue.len(), Ordering::Release);
         let spawn_error = grow(&self.shared, &mut state).err();
         let retired = std::mem::take(&mut state.retired);
-        let someone_sleeps = state.sleeping > 0;
+        // A spinning worker will see the job; otherwise a sleeping one needs the signal.
+        let signal = state.sleeping > 0 && !self.shared.spinning.load(Ordering::Acquire);
         if let (Some(error), 0) = (spawn_error, state.workers) {
             // Nobody will ever run the job: take it back (it is the last one, we hold the lock)
             // and report, rather than leave a future that never completes.
@@ -256,9 +258,8 @@ impl ThreadPoolExecutor {
         }
         drop(state);
         // Signalled after unlocking: a worker woken while we still held the lock would only
-        // block on it again (one more context switch per job). A worker that is awake (running a
-        // job, or spinning) finds the job without a signal.
-        if someone_sleeps {
+        // block on it again (one more context switch per job).
+        if signal {
             self.shared.work.notify_one();
         }
         join_all(retired);
@@ -433,6 +434,9 @@ fn join_all(handles: Vec<thread::JoinHandle<()>>) {
 /// A worker thread's whole life: take jobs until shutdown, or until idle for too long.
 fn worker(shared: &Arc<PoolShared>, key: usize) {
     let mut state = lock(&shared.state);
+    // Whether this worker just spun without finding work (it then sleeps instead of spinning
+    // again).
+    let mut spun = false;
     loop {
         if let Some(job) = state.queue.pop_front() {
             shared.queued.store(state.queue.len(), Ordering::Release);
@@ -444,13 +448,22 @@ fn worker(shared: &Arc<PoolShared>, key: usize) {
             }
             drop(state);
             job.run();
-            spin_for_work(shared);
             state = lock(&shared.state);
             state.idle += 1;
+            spun = false;
             continue;
         }
         if state.shutdown {
             break;
+        }
+        if !spun && try_start_spinning(shared) {
+            // Still counted as idle, so a submit meanwhile neither starts a thread nor signals
+            // a sleeper; we look at the queue again, under the lock, right after.
+            drop(state);
+            spin_for_work(shared);
+            state = lock(&shared.state);
+            spun = true;
+            continue;
         }
         state.sleeping += 1;
         let (guard, wait) = shared
@@ -459,6 +472,7 @@ fn worker(shared: &Arc<PoolShared>, key: usize) {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         state = guard;
         state.sleeping -= 1;
+        spun = false;
         if wait.timed_out() && state.queue.is_empty() && !state.shutdown {
             // Retire: hand our own JoinHandle to the reaping list (shutdown or the next submit
             // joins it), so that every thread is joined by someone.
@@ -473,15 +487,18 @@ fn worker(shared: &Arc<PoolShared>, key: usize) {
     shared.exited.notify_all();
 }
 
-/// Watches the queue for up to [`SPIN_BEFORE_SLEEP`] after a job, so that a job submitted right
-/// after the previous one finished is taken without a sleep. Returns as soon as a job is queued.
-/// Only one worker spins at a time, so an idle pool burns at most one core for that long, however
-/// many workers a burst started. (Not under loom: spinning adds no behaviour — the worker then
-/// takes the lock and looks, as it would anyway — only interleavings for loom to explore.)
+/// Makes the caller the pool's one spinning worker, if no other worker spins. Called with the
+/// pool's lock held, so that a submit (which reads the flag under the same lock) sees either the
+/// spinner or a sleeper to signal. Never under loom: spinning adds no behaviour (the spinner then
+/// takes the lock and looks, as it would anyway), only interleavings for loom to explore.
+fn try_start_spinning(shared: &PoolShared) -> bool {
+    !cfg!(loom) && !shared.spinning.swap(true, Ordering::AcqRel)
+}
+
+/// Watches the queue for up to [`SPIN_BEFORE_SLEEP`], so that a job submitted right after the
+/// previous one finished is taken without a sleep and a wake-up. Only one worker spins at a time,
+/// so an idle pool burns at most one core for that long, however many workers a burst started.
 fn spin_for_work(shared: &PoolShared) {
-    if cfg!(loom) || shared.spinning.swap(true, Ordering::Acquire) {
-        return;
-    }
     let start = std::time::Instant::now();
     while shared.queued.load(Ordering::Acquire) == 0 && start.elapsed() < SPIN_BEFORE_SLEEP {
         std::hint::spin_loop();
