@@ -48,6 +48,8 @@
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 pub mod blocking;
+pub mod io;
+pub mod net;
 mod park;
 mod runtime;
 mod shim;

@@ -73,6 +73,15 @@ pub(crate) fn with_local<R>(f: impl FnOnce(&Local) -> R) -> Option<R> {
         .flatten()
 }
 
+/// The current runtime's loop-thread half, for values that must find it again later (an I/O
+/// source deregisters itself from the runtime that registered it).
+pub(crate) fn current_local() -> Option<Rc<Local>> {
+    CURRENT
+        .try_with(|current| current.borrow().clone())
+        .ok()
+        .flatten()
+}
+
 /// Queues a task that has just been woken (the waker took a reference for the queue entry).
 pub(crate) fn schedule(task: TaskRef) {
     let mut task = Some(task);

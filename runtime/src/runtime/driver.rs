@@ -4,17 +4,21 @@
 //! until the next timer as its timeout, and another thread interrupts it with a `mio::Waker`
 //! (an eventfd on Linux). I/O readiness arrives through the same `poll`.
 //!
-//! Under `cfg(loom)` mio cannot run (loom cannot model system calls), so the same two types are a
-//! condition-variable [`Parker`](crate::park::Parker). Everything above this file — the parked /
-//! notified protocol in `shared.rs`, the inbox, the task states — is the same code in both builds,
-//! which is what lets the loom models check the real wake-up path. Timers are not modelled: under
-//! loom a timed park returns at once, as if the time had passed.
+//! Under `cfg(loom)` the loop cannot block in mio (loom cannot model system calls), so the loom
+//! driver sleeps on a condition-variable [`Parker`](crate::park::Parker) instead. It still owns a
+//! `mio::Poll`, only so that sockets can be registered the same way; no readiness event is ever
+//! delivered under loom. Everything above this file — the parked / notified protocol in
+//! `shared.rs`, the inbox, the task states, the reactor — is the same code in both builds, which is
+//! what lets the loom models check the real wake-up path. Timers are not modelled: under loom a
+//! timed park returns at once, as if the time had passed.
 //!
 //! Deciding *whether* to park, and making sure no wake-up is lost between that decision and the
 //! sleep, is not done here but in `Shared::park`.
 
 use std::io;
 use std::time::Duration;
+
+use mio::event::Event;
 
 #[cfg(not(loom))]
 pub(crate) use mio_driver::{Driver, Unparker};
@@ -55,8 +59,9 @@ mod mio_driver {
             Ok((driver, Unparker { waker }))
         }
 
-        /// Blocks until woken, or until `timeout` passes (`None`: no timeout).
-        pub(crate) fn park(&mut self, timeout: Option<Duration>) {
+        /// Blocks until woken, an I/O source is ready, or `timeout` passes (`None`: no timeout;
+        /// zero: just collect what is ready). Hands every I/O event to `on_event`.
+        pub(crate) fn park(&mut self, timeout: Option<Duration>, on_event: impl FnMut(&Event)) {
             match self.poll.poll(&mut self.events, timeout) {
                 Ok(()) => {}
                 // A signal arrived: return early, the loop re-checks everything anyway.
@@ -65,6 +70,15 @@ mod mio_driver {
                 // bug here; carrying on would spin.
                 Err(error) => panic!("evloop: the OS poller failed: {error}"),
             }
+            self.events
+                .iter()
+                .filter(|event| event.token() != WAKE_TOKEN)
+                .for_each(on_event);
+        }
+
+        /// Where I/O sources are registered.
+        pub(crate) fn registry(&self) -> &mio::Registry {
+            self.poll.registry()
         }
     }
 
@@ -85,6 +99,8 @@ mod loom_driver {
 
     pub(crate) struct Driver {
         parker: Arc<Parker>,
+        /// Only for registering sources; never polled.
+        poll: mio::Poll,
     }
 
     pub(crate) struct Unparker {
@@ -97,16 +113,22 @@ mod loom_driver {
             Ok((
                 Driver {
                     parker: parker.clone(),
+                    poll: mio::Poll::new()?,
                 },
                 Unparker { parker },
             ))
         }
 
-        pub(crate) fn park(&mut self, timeout: Option<Duration>) {
+        /// Sleeps on the parker; no I/O event is ever delivered under loom.
+        pub(crate) fn park(&mut self, timeout: Option<Duration>, _on_event: impl FnMut(&Event)) {
             match timeout {
                 None => self.parker.park(None),
                 Some(_) => crate::shim::thread::yield_now(),
             }
+        }
+
+        pub(crate) fn registry(&self) -> &mio::Registry {
+            self.poll.registry()
         }
     }
 

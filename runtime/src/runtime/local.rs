@@ -10,12 +10,18 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
+use std::io;
+use std::rc::Rc;
 use std::task::Waker;
+use std::time::Duration;
+
+use mio::{Interest, Token};
 
 use super::driver::Driver;
 use super::shared::{Inbox, LoopToken, Shared};
 use super::BlockingSettings;
 use crate::blocking::{PoolFuture, ThreadPoolExecutor};
+use crate::io::{IoState, Reactor};
 use crate::shim::Arc;
 use crate::task::{JoinError, JoinHandle, NewTask, RunOutcome, TaskList, TaskRef};
 use crate::time::{Instant, TimerHeap};
@@ -28,11 +34,14 @@ pub(crate) struct Local {
     /// Every task whose future is alive (for shutdown).
     tasks: RefCell<TaskList>,
     pub(crate) timers: RefCell<TimerHeap>,
-    pub(crate) driver: RefCell<Driver>,
+    /// Registered I/O sources: readiness and wakers (`io/reactor.rs`).
+    reactor: RefCell<Reactor>,
+    driver: RefCell<Driver>,
     /// The loop's spare buffers for swapping the inbox out (see `Shared::take_inbox`).
     inbox_buffers: RefCell<Inbox>,
-    /// Reused buffer of wakers whose timers are due.
-    due_timers: RefCell<Vec<Waker>>,
+    /// Reused buffer of wakers to call once the structure that held them is released: due timers,
+    /// ready I/O sources.
+    due_wakers: RefCell<Vec<Waker>>,
     /// Set once shutdown begins; spawns made after that are cancelled on the spot.
     shutting_down: Cell<bool>,
     /// The fairness bound: tasks polled per tick before timers and the inbox are looked at.
@@ -55,9 +64,10 @@ impl Local {
             run_queue: RefCell::new(VecDeque::new()),
             tasks: RefCell::new(TaskList::default()),
             timers: RefCell::new(TimerHeap::default()),
+            reactor: RefCell::new(Reactor::default()),
             driver: RefCell::new(driver),
             inbox_buffers: RefCell::new(Inbox::default()),
-            due_timers: RefCell::new(Vec::new()),
+            due_wakers: RefCell::new(Vec::new()),
             shutting_down: Cell::new(false),
             tasks_per_tick,
             blocking_pool: RefCell::new(None),
@@ -157,7 +167,7 @@ impl Local {
 
     /// Wakes every timer due at `now` and returns the next deadline, if any timer is left.
     pub(crate) fn fire_timers(&self, now: Instant) -> Option<Instant> {
-        let mut due = self.due_timers.borrow_mut();
+        let mut due = self.due_wakers.borrow_mut();
         let next = {
             let mut timers = self.timers.borrow_mut();
             timers.expire(now, &mut due);
@@ -173,6 +183,71 @@ impl Local {
 
     pub(crate) fn has_timers(&self) -> bool {
         !self.timers.borrow().is_empty()
+    }
+
+    /// Registers an I/O source with the driver; it starts out readable and writable (see
+    /// `Reactor::insert`).
+    pub(crate) fn register(
+        &self,
+        source: &mut impl mio::event::Source,
+    ) -> io::Result<(Token, Rc<IoState>)> {
+        let (token, state) = self.reactor.borrow_mut().insert();
+        let interest = Interest::READABLE | Interest::WRITABLE;
+        if let Err(error) = self
+            .driver
+            .borrow()
+            .registry()
+            .register(source, token, interest)
+        {
+            self.reactor.borrow_mut().remove(token);
+            return Err(error);
+        }
+        Ok((token, state))
+    }
+
+    /// Removes an I/O source; nothing is woken.
+    pub(crate) fn deregister(&self, source: &mut impl mio::event::Source, token: Token) {
+        // Fails only if the source was never registered here; the fd is about to be closed,
+        // which removes it from the poller anyway.
+        let _ = self.driver.borrow().registry().deregister(source);
+        self.reactor.borrow_mut().remove(token);
+    }
+
+    pub(crate) fn has_io_sources(&self) -> bool {
+        !self.reactor.borrow().is_empty()
+    }
+
+    /// Sleeps in the driver (through the wake word, see `Shared::park`) for at most `timeout`,
+    /// then wakes the tasks whose I/O became ready.
+    pub(crate) fn park(&self, timeout: Option<Duration>) {
+        self.collect_io_events(|driver, on_event| {
+            self.shared().park(driver, timeout, on_event);
+        });
+    }
+
+    /// Collects I/O readiness without sleeping (on busy ticks, so that I/O is never starved by
+    /// tasks that keep the run queue full).
+    pub(crate) fn poll_io_now(&self) {
+        self.collect_io_events(|driver, on_event| driver.park(Some(Duration::ZERO), on_event));
+    }
+
+    fn collect_io_events(
+        &self,
+        poll: impl FnOnce(&mut Driver, &mut dyn FnMut(&mio::event::Event)),
+    ) {
+        let mut wakers = self.due_wakers.borrow_mut();
+        {
+            let reactor = self.reactor.borrow();
+            let mut driver = self.driver.borrow_mut();
+            poll(&mut driver, &mut |event| {
+                reactor.dispatch(event, &mut wakers)
+            });
+        }
+        // Wakers run with the reactor released: a woken task's code is not run here, but a
+        // foreign waker may run anything.
+        for waker in wakers.drain(..) {
+            waker.wake();
+        }
     }
 
     /// Cancels every live task and drops everything the runtime holds (from `Runtime::drop`).

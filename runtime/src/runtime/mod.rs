@@ -25,13 +25,13 @@ use std::time::Duration;
 
 pub use builder::Builder;
 pub use concurrent_future::ConcurrentFuture;
-pub(crate) use context::{schedule, with_local};
+pub(crate) use context::{current_local, schedule, with_local};
 pub use handle::{Handle, RuntimeClosed};
+pub(crate) use local::Local;
 pub(crate) use shared::{LoopToken, Shared};
 
 use crate::blocking::PoolFuture;
 use crate::task::JoinHandle;
-use local::Local;
 
 /// The runtime's blocking-pool settings (see [`Builder`]).
 #[derive(Debug, Clone, Copy)]

@@ -6,7 +6,8 @@
 //!     2. poll up to `tasks_per_tick` tasks from the run queue
 //!     3. take what other threads left in the inbox (woken and spawned tasks)
 //!     4. fire the timers that are due
-//!     5. if nothing is ready, sleep in the driver until a wake-up or the next deadline
+//!     5. if tasks are ready: collect I/O readiness without sleeping (only if sockets are
+//!        registered); otherwise sleep in the driver until I/O, a wake-up or the next deadline
 //! }
 //! ```
 //!
@@ -15,9 +16,10 @@
 //! future get their turn; it goes to the back of the queue each time, so other ready tasks run in
 //! between. A task that never returns from `poll` cannot be preempted by any cooperative runtime.
 //!
-//! **Costs on the busy path.** When tasks are ready the loop never makes a system call: the inbox
-//! check is one atomic load, the clock is read only if timers exist, and the driver is entered
-//! only to sleep.
+//! **Costs on the busy path.** When tasks are ready and no socket is registered, the loop makes no
+//! system call: the inbox check is one atomic load, the clock is read only if timers exist. With
+//! sockets registered, each busy tick also polls the OS for readiness with a zero timeout, so a
+//! busy loop still serves I/O.
 //!
 //! **The main future** is not a task: it may borrow from the caller's stack (it need not be
 //! `'static`), so it lives in `block_on`'s frame and has its own waker, a flag plus a notify.
@@ -76,10 +78,13 @@ pub(crate) fn block_on<F: Future>(local: &Rc<Local>, future: F) -> F::Output {
             None
         };
         if local.has_ready_tasks() || main.woken.load(Ordering::Acquire) {
+            if local.has_io_sources() {
+                local.poll_io_now();
+            }
             continue;
         }
         let timeout =
             next_deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
-        local.shared().park(&mut local.driver.borrow_mut(), timeout);
+        local.park(timeout);
     }
 }

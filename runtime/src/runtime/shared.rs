@@ -106,15 +106,20 @@ impl Shared {
         }
     }
 
-    /// The loop sleeps in `driver` unless it was notified since the last `park`. Only the loop
-    /// thread calls this (it owns the driver).
-    pub(crate) fn park(&self, driver: &mut Driver, timeout: Option<std::time::Duration>) {
+    /// The loop sleeps in `driver` unless it was notified since the last `park`; I/O events
+    /// that end the sleep go to `on_event`. Only the loop thread calls this (it owns the driver).
+    pub(crate) fn park(
+        &self,
+        driver: &mut Driver,
+        timeout: Option<std::time::Duration>,
+        on_event: impl FnMut(&mio::event::Event),
+    ) {
         if self
             .wake_state
             .compare_exchange(EMPTY, PARKED, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
         {
-            driver.park(timeout);
+            driver.park(timeout, on_event);
         }
         // Consume the notification (or our own PARKED mark): whatever it announced, the loop is
         // about to look for it.

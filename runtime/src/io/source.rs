@@ -1,0 +1,118 @@
+//! `Source`: an I/O object registered with the loop's reactor — the one place where a socket's
+//! readiness turns into `Poll::Pending` and back.
+//!
+//! Every evloop I/O type (`TcpStream`, `UdpSocket`, `Async<T>`, ...) owns a `Source` around its
+//! mio object. An operation goes through [`Source::poll_io`]: if the direction is not known to be
+//! ready, wait for an event; otherwise try the system call, and on `WouldBlock` clear the
+//! readiness and wait again (see `reactor.rs` for why only `WouldBlock` clears it).
+//!
+//! Dropping a `Source` deregisters it: the OS stops reporting it and its slot is freed; nothing is
+//! woken. A pending operation future that is dropped leaves only a stale waker behind, which the
+//! next operation replaces: the socket stays usable.
+//!
+//! Sources are `!Send`: they are registered with one runtime's reactor, which lives on that
+//! runtime's thread, like an asyncio transport belongs to its loop.
+
+#![forbid(unsafe_code)]
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll};
+
+use mio::Token;
+
+use super::reactor::{Direction, IoState};
+use crate::runtime::{current_local, Local};
+
+/// A mio source registered with the current runtime's reactor.
+pub(crate) struct Source<S: mio::event::Source> {
+    io: S,
+    token: Token,
+    state: Rc<IoState>,
+    /// The runtime that registered it; gone if the runtime was dropped first.
+    local: Weak<Local>,
+}
+
+impl<S: mio::event::Source> Source<S> {
+    /// Registers `io` with the current runtime.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime: there would be no loop to report its readiness.
+    #[track_caller]
+    pub(crate) fn new(mut io: S) -> io::Result<Source<S>> {
+        let Some(local) = current_local() else {
+            panic!(
+                "evloop I/O objects (sockets, Async) must be created inside a runtime: call this \
+                 inside evloop::run or Runtime::block_on"
+            );
+        };
+        let (token, state) = local.register(&mut io)?;
+        Ok(Source {
+            io,
+            token,
+            state,
+            local: Rc::downgrade(&local),
+        })
+    }
+
+    pub(crate) fn get_ref(&self) -> &S {
+        &self.io
+    }
+
+    /// Runs `op` once `direction` is ready, waiting for readiness again as long as it returns
+    /// `WouldBlock`.
+    pub(crate) fn poll_io<R>(
+        &self,
+        direction: Direction,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&S) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        loop {
+            if self.state.poll_ready(direction, cx).is_pending() {
+                return Poll::Pending;
+            }
+            match op(&self.io) {
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    self.state.clear(direction);
+                }
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
+    /// `poll_io` as a future.
+    pub(crate) async fn io<R>(
+        &self,
+        direction: Direction,
+        mut op: impl FnMut(&S) -> io::Result<R>,
+    ) -> io::Result<R> {
+        poll_fn(|cx| self.poll_io(direction, cx, &mut op)).await
+    }
+
+    /// Waits until `direction` is reported ready (without performing an operation).
+    pub(crate) fn poll_ready(&self, direction: Direction, cx: &mut Context<'_>) -> Poll<()> {
+        self.state.poll_ready(direction, cx)
+    }
+
+    /// Marks `direction` ready so that the next operation is tried at once (after a back-off).
+    pub(crate) fn retry(&self, direction: Direction) {
+        self.state.set_ready(direction);
+    }
+}
+
+impl<S: mio::event::Source> Drop for Source<S> {
+    fn drop(&mut self) {
+        if let Some(local) = self.local.upgrade() {
+            local.deregister(&mut self.io, self.token);
+        }
+    }
+}
+
+impl<S: mio::event::Source + fmt::Debug> fmt::Debug for Source<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.io.fmt(f)
+    }
+}

@@ -1,0 +1,334 @@
+//! Unix domain sockets: `UnixListener`, `UnixStream`, `UnixDatagram`, the same shape as TCP and
+//! UDP with paths for addresses.
+
+#![forbid(unsafe_code)]
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::net::Shutdown;
+use std::os::unix::net::SocketAddr;
+use std::path::Path;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_io::{AsyncRead, AsyncWrite};
+
+use super::stream::{self, ReadHalf, SplitStream, WriteHalf};
+use crate::io::source::Source;
+use crate::io::Direction;
+
+/// A Unix socket server.
+///
+/// # Examples
+///
+/// ```
+/// use evloop::net::{UnixListener, UnixStream};
+///
+/// evloop::run(async {
+///     let path = std::env::temp_dir().join(format!("evloop-doc-{}.sock", std::process::id()));
+///     let _ = std::fs::remove_file(&path);
+///     let listener = UnixListener::bind(&path)?;
+///     let client = UnixStream::connect(&path).await?;
+///     let (server, _) = listener.accept().await?;
+///     client.write_all(b"over a path").await?;
+///     let mut buffer = [0; 11];
+///     server.read_exact(&mut buffer).await?;
+///     assert_eq!(&buffer, b"over a path");
+///     std::fs::remove_file(&path)
+/// })
+/// .unwrap();
+/// ```
+pub struct UnixListener {
+    source: Source<mio::net::UnixListener>,
+}
+
+impl UnixListener {
+    /// Binds a listener to `path` (which must not exist).
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    #[track_caller]
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
+        let path = path.as_ref();
+        let listener = mio::net::UnixListener::bind(path).map_err(|error| {
+            io::Error::new(error.kind(), format!("binding {}: {error}", path.display()))
+        })?;
+        Ok(UnixListener {
+            source: Source::new(listener)?,
+        })
+    }
+
+    /// Wraps a listener made elsewhere (switching it to non-blocking mode).
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    #[track_caller]
+    pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
+        listener.set_nonblocking(true)?;
+        Ok(UnixListener {
+            source: Source::new(mio::net::UnixListener::from_std(listener))?,
+        })
+    }
+
+    /// Waits for a connection.
+    pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
+        let (stream, address) = self
+            .source
+            .io(Direction::Read, |listener| listener.accept())
+            .await?;
+        Ok((UnixStream::from_mio(stream)?, address))
+    }
+
+    /// The path the listener is bound to.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get_ref().local_addr()
+    }
+}
+
+impl fmt::Debug for UnixListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixListener")
+            .field("local_addr", &self.local_addr().ok())
+            .finish()
+    }
+}
+
+/// A Unix stream connection. Same operations as [`TcpStream`](super::TcpStream).
+pub struct UnixStream {
+    source: Source<mio::net::UnixStream>,
+}
+
+impl UnixStream {
+    /// Connects to the socket at `path`.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
+        let path = path.as_ref();
+        let context = |error: io::Error| {
+            io::Error::new(
+                error.kind(),
+                format!("connecting to {}: {error}", path.display()),
+            )
+        };
+        let stream = UnixStream::from_mio(mio::net::UnixStream::connect(path).map_err(context)?)?;
+        poll_fn(|cx| stream.source.poll_ready(Direction::Write, cx)).await;
+        if let Some(error) = stream.source.get_ref().take_error().map_err(context)? {
+            return Err(context(error));
+        }
+        Ok(stream)
+    }
+
+    /// A connected pair of streams.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    #[track_caller]
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        let (a, b) = mio::net::UnixStream::pair()?;
+        Ok((UnixStream::from_mio(a)?, UnixStream::from_mio(b)?))
+    }
+
+    /// Wraps a stream made elsewhere (switching it to non-blocking mode).
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    #[track_caller]
+    pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        stream.set_nonblocking(true)?;
+        UnixStream::from_mio(mio::net::UnixStream::from_std(stream))
+    }
+
+    #[track_caller]
+    fn from_mio(stream: mio::net::UnixStream) -> io::Result<UnixStream> {
+        Ok(UnixStream {
+            source: Source::new(stream)?,
+        })
+    }
+
+    /// Reads some bytes; `Ok(0)` means the peer closed its side.
+    pub async fn read(&self, buffer: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| stream::poll_read(&self.source, cx, buffer)).await
+    }
+
+    /// Reads exactly `buffer.len()` bytes.
+    pub async fn read_exact(&self, buffer: &mut [u8]) -> io::Result<()> {
+        stream::read_exact(
+            |cx, buffer| stream::poll_read(&self.source, cx, buffer),
+            buffer,
+        )
+        .await
+    }
+
+    /// Writes some bytes and returns how many.
+    pub async fn write(&self, data: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| stream::poll_write(&self.source, cx, data)).await
+    }
+
+    /// Writes all of `data`.
+    pub async fn write_all(&self, data: &[u8]) -> io::Result<()> {
+        stream::write_all(|cx, data| stream::poll_write(&self.source, cx, data), data).await
+    }
+
+    /// Shuts down reading, writing or both.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.source.get_ref().shutdown(how)
+    }
+
+    /// This end's address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get_ref().local_addr()
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get_ref().peer_addr()
+    }
+
+    /// Splits the stream into halves that two tasks can own at once.
+    pub fn into_split(self) -> (ReadHalf<UnixStream>, WriteHalf<UnixStream>) {
+        stream::split(self)
+    }
+}
+
+impl SplitStream for UnixStream {
+    fn poll_read_half(&self, cx: &mut Context<'_>, buffer: &mut [u8]) -> Poll<io::Result<usize>> {
+        stream::poll_read(&self.source, cx, buffer)
+    }
+    fn poll_write_half(&self, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        stream::poll_write(&self.source, cx, data)
+    }
+    fn shutdown_write(&self) -> io::Result<()> {
+        self.shutdown(Shutdown::Write)
+    }
+}
+
+impl AsyncRead for UnixStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buffer: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        stream::poll_read(&self.source, cx, buffer)
+    }
+}
+
+impl AsyncWrite for UnixStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        stream::poll_write(&self.source, cx, data)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.shutdown(Shutdown::Write))
+    }
+}
+
+impl fmt::Debug for UnixStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixStream").finish_non_exhaustive()
+    }
+}
+
+/// A Unix datagram socket.
+pub struct UnixDatagram {
+    source: Source<mio::net::UnixDatagram>,
+}
+
+impl UnixDatagram {
+    /// Binds a socket to `path`.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    #[track_caller]
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
+        UnixDatagram::from_mio(mio::net::UnixDatagram::bind(path)?)
+    }
+
+    /// A socket bound to no path (it can send, and receive replies once connected).
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    #[track_caller]
+    pub fn unbound() -> io::Result<UnixDatagram> {
+        UnixDatagram::from_mio(mio::net::UnixDatagram::unbound()?)
+    }
+
+    /// A connected pair of sockets.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    #[track_caller]
+    pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
+        let (a, b) = mio::net::UnixDatagram::pair()?;
+        Ok((UnixDatagram::from_mio(a)?, UnixDatagram::from_mio(b)?))
+    }
+
+    #[track_caller]
+    fn from_mio(socket: mio::net::UnixDatagram) -> io::Result<UnixDatagram> {
+        Ok(UnixDatagram {
+            source: Source::new(socket)?,
+        })
+    }
+
+    /// Sets the peer for `send` and `recv`.
+    pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
+        self.source.get_ref().connect(path)
+    }
+
+    /// Sends a datagram to the connected peer.
+    pub async fn send(&self, data: &[u8]) -> io::Result<usize> {
+        self.source
+            .io(Direction::Write, |socket| socket.send(data))
+            .await
+    }
+
+    /// Receives a datagram from the connected peer.
+    pub async fn recv(&self, buffer: &mut [u8]) -> io::Result<usize> {
+        self.source
+            .io(Direction::Read, |socket| socket.recv(buffer))
+            .await
+    }
+
+    /// Sends a datagram to the socket at `path`.
+    pub async fn send_to(&self, data: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
+        let path = path.as_ref();
+        self.source
+            .io(Direction::Write, |socket| socket.send_to(data, path))
+            .await
+    }
+
+    /// Receives a datagram and the address it came from.
+    pub async fn recv_from(&self, buffer: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.source
+            .io(Direction::Read, |socket| socket.recv_from(buffer))
+            .await
+    }
+
+    /// This socket's address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get_ref().local_addr()
+    }
+}
+
+impl fmt::Debug for UnixDatagram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixDatagram").finish_non_exhaustive()
+    }
+}
