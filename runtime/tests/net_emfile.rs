@@ -72,9 +72,12 @@ fn exhaust_and_recover() {
         assert_eq!(&byte, b"x");
         stream.write_all(b"y").await.unwrap();
         client
-    })
-    .read_exact(&mut [0; 1])
-    .expect("the client gets the server's reply");
+    });
+    let mut reply = [0; 1];
+    client
+        .read_exact(&mut reply)
+        .expect("the client gets the server's reply");
+    assert_eq!(&reply, b"y");
 }
 
 fn set_fd_limit(soft: u64) {
