@@ -5,8 +5,8 @@
 //! ```
 //!
 //! Each chapter prints what it does and what happened. It grows with each capability of the
-//! runtime; today: tasks, cancellation, timeouts, a wake-up from another thread, and blocking
-//! work on the thread pool.
+//! runtime; today: tasks, cancellation, timeouts, a wake-up from another thread, blocking work
+//! on the thread pool, and serving and fetching over loopback.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -171,6 +171,53 @@ async fn blocking_work() {
     println!("  ThreadPoolExecutor::map, results in input order: {squares:?}");
 }
 
+async fn networking() {
+    chapter("6. Networking: a server and its clients on one thread");
+    let listener = evloop::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+    let address = listener.local_addr().unwrap();
+    println!("  echo server listening on {address}");
+    // The server: one task per connection, as asyncio.start_server does.
+    let server = spawn(async move {
+        loop {
+            let (stream, peer) = listener.accept().await.expect("accept");
+            spawn(async move {
+                let mut buffer = [0; 64];
+                let n = stream.read(&mut buffer).await.unwrap_or(0);
+                let reply = format!("echo to {peer}: {}", String::from_utf8_lossy(&buffer[..n]));
+                let _ = stream.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    // Three clients at once; the loop interleaves their connects, reads and writes.
+    let clients: Vec<_> = ["alpha", "beta", "gamma"]
+        .into_iter()
+        .map(|name| {
+            spawn(async move {
+                let stream = evloop::net::TcpStream::connect(address).await?;
+                stream.write_all(name.as_bytes()).await?;
+                stream.shutdown(std::net::Shutdown::Write)?;
+                let mut reply = Vec::new();
+                let mut buffer = [0; 64];
+                loop {
+                    let n = stream.read(&mut buffer).await?;
+                    if n == 0 {
+                        break;
+                    }
+                    reply.extend_from_slice(&buffer[..n]);
+                }
+                Ok::<String, std::io::Error>(String::from_utf8_lossy(&reply).into_owned())
+            })
+        })
+        .collect();
+    for client in clients {
+        println!(
+            "  client got: {}",
+            client.await.unwrap().expect("the exchange worked")
+        );
+    }
+    server.abort();
+}
+
 fn main() {
     println!("evloop tour: one thread, many tasks");
     evloop::run(async {
@@ -179,6 +226,7 @@ fn main() {
         timeouts().await;
         threads().await;
         blocking_work().await;
+        networking().await;
     });
     println!("\nevloop::run returned: every task still alive was cancelled. Tour over.");
 }

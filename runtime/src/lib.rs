@@ -40,6 +40,9 @@
 //! | `loop.run_in_executor(None, f)` | [`run_in_executor`] → [`blocking::PoolFuture`] | `runtime/mod.rs`, `blocking/` |
 //! | `concurrent.futures.ThreadPoolExecutor` | [`blocking::ThreadPoolExecutor`] (`submit`, `map`, `shutdown`) | `blocking/pool.rs` |
 //! | `concurrent.futures.as_completed` | [`blocking::as_completed`] | `blocking/as_completed.rs` |
+//! | `asyncio.start_server`, `open_connection` | [`net::TcpListener`], [`net::TcpStream`] | `net/` |
+//! | datagrams, Unix sockets | [`net::UdpSocket`], [`net::UnixStream`], ... | `net/` |
+//! | `loop.add_reader` / `add_writer` | [`io::Async`] | `io/` |
 //!
 //! Read `DESIGN.md` at the repository root for the architecture: the task life cycle, the wake-up
 //! paths and the invariants that keep them correct.

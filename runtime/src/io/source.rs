@@ -97,6 +97,12 @@ impl<S: mio::event::Source> Source<S> {
         self.state.poll_ready(direction, cx)
     }
 
+    /// Forgets `direction`'s readiness, to wait for the next event (after the caller saw that
+    /// the readiness did not mean what it waited for).
+    pub(crate) fn clear(&self, direction: Direction) {
+        self.state.clear(direction);
+    }
+
     /// Marks `direction` ready so that the next operation is tried at once (after a back-off).
     pub(crate) fn retry(&self, direction: Direction) {
         self.state.set_ready(direction);

@@ -15,6 +15,7 @@ use std::task::{Context, Poll};
 use futures_io::{AsyncRead, AsyncWrite};
 
 use super::stream::{self, ReadHalf, SplitStream, WriteHalf};
+use super::tcp::is_in_progress;
 use crate::io::source::Source;
 use crate::io::Direction;
 
@@ -116,11 +117,18 @@ impl UnixStream {
             )
         };
         let stream = UnixStream::from_mio(mio::net::UnixStream::connect(path).map_err(context)?)?;
-        poll_fn(|cx| stream.source.poll_ready(Direction::Write, cx)).await;
-        if let Some(error) = stream.source.get_ref().take_error().map_err(context)? {
-            return Err(context(error));
+        // The same protocol as TCP's connect (see `TcpStream::connect`).
+        loop {
+            poll_fn(|cx| stream.source.poll_ready(Direction::Write, cx)).await;
+            if let Some(error) = stream.source.get_ref().take_error().map_err(context)? {
+                return Err(context(error));
+            }
+            match stream.source.get_ref().peer_addr() {
+                Ok(_) => return Ok(stream),
+                Err(error) if is_in_progress(&error) => stream.source.clear(Direction::Write),
+                Err(error) => return Err(context(error)),
+            }
         }
-        Ok(stream)
     }
 
     /// A connected pair of streams.
