@@ -37,12 +37,28 @@
 //! | `asyncio.sleep`, `asyncio.wait_for` | [`time::sleep`], [`time::timeout`] | `time/` |
 //! | `loop.call_soon_threadsafe` | [`Handle::call_soon_threadsafe`] | `runtime/handle.rs` |
 //! | `asyncio.run_coroutine_threadsafe` | [`Handle::run_coroutine_threadsafe`] → [`ConcurrentFuture`] | `runtime/` |
+//! | `asyncio.gather`, `return_exceptions=True` | [`gather`], [`gather_all`], [`gather!`] | `compose/gather.rs`, `compose/join.rs` |
+//! | `async with asyncio.TaskGroup() as tg` | [`task_group`] → [`TaskGroup`] | `compose/task_group.rs` |
+//! | `asyncio.as_completed`, `asyncio.wait`, `asyncio.shield` | [`as_completed`], [`wait`], [`shield`] | `compose/` |
 //! | `loop.run_in_executor(None, f)` | [`run_in_executor`] → [`blocking::PoolFuture`] | `runtime/mod.rs`, `blocking/` |
 //! | `concurrent.futures.ThreadPoolExecutor` | [`blocking::ThreadPoolExecutor`] (`submit`, `map`, `shutdown`) | `blocking/pool.rs` |
 //! | `concurrent.futures.as_completed` | [`blocking::as_completed`] | `blocking/as_completed.rs` |
 //! | `asyncio.start_server`, `open_connection` | [`net::TcpListener`], [`net::TcpStream`] | `net/` |
 //! | datagrams, Unix sockets | [`net::UdpSocket`], [`net::UnixStream`], ... | `net/` |
 //! | `loop.add_reader` / `add_writer` | [`io::Async`] | `io/` |
+//!
+//! How to choose between `gather`, `task_group`, `as_completed` and `wait`: see the table in the
+//! `compose` module's documentation, repeated here.
+//!
+//! | you want | use | on failure |
+//! |---|---|---|
+//! | results of N tasks, in order; fail fast | [`gather`] | returns the first `Err` at once; **the other tasks keep running** (asyncio's behaviour) |
+//! | every result, `Ok` or `Err` | [`gather_all`] | every result comes back |
+//! | a fixed set of futures of different types, borrowing locals | [`gather!`] | a tuple of outputs |
+//! | tasks that live and die together | [`task_group`] | the first `Err` cancels every sibling and the body; every error comes back in a [`GroupError`] |
+//! | results as soon as each is ready | [`as_completed`] | each output as it comes; an overall timeout ends it |
+//! | some of the results now, the rest later | [`wait`] | returns at the first completion / first failure / all; the unfinished come back |
+//! | work that must finish even if its caller gives up | [`shield`] | — |
 //!
 //! Read `DESIGN.md` at the repository root for the architecture: the task life cycle, the wake-up
 //! paths and the invariants that keep them correct.
@@ -51,6 +67,7 @@
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 pub mod blocking;
+mod compose;
 pub mod io;
 pub mod net;
 mod park;
@@ -60,8 +77,18 @@ mod task;
 pub mod time;
 mod yield_now;
 
+pub use compose::{
+    as_completed, gather, gather_all, shield, task_group, wait, AsCompleted, ChildHandle, Gather,
+    GatherAll, GroupClosed, GroupError, ReturnWhen, Shield, TaskGroup, Waited,
+};
 pub use runtime::{
     run, run_in_executor, spawn, Builder, ConcurrentFuture, Handle, Runtime, RuntimeClosed,
 };
 pub use task::{JoinError, JoinHandle};
 pub use yield_now::yield_now;
+
+/// Implementation details of [`gather!`]; not part of the API.
+#[doc(hidden)]
+pub mod compose_internals {
+    pub use crate::compose::join::{Join, MaybeDone};
+}

@@ -1,21 +1,21 @@
 //! `as_completed`: iterate over pool futures in the order they finish — Python's
 //! `concurrent.futures.as_completed`.
 //!
-//! Each future gets its own small waker that records its index in a shared "ready" list and
-//! unparks the iterating thread. The iterator then looks only at the futures that reported, so a
-//! completion costs O(1) whatever the number of futures (a single shared waker would force a
-//! scan of all of them at every wake-up).
+//! Each future is polled with its own waker from a [`ReadySet`], so the iterating thread looks
+//! only at futures that reported progress: a completion costs O(1) whatever the number of
+//! futures. The thread sleeps in between through `park::wait_on_thread`, the same mechanism as
+//! `PoolFuture::result`.
 
 #![forbid(unsafe_code)]
 
-use std::collections::VecDeque;
 use std::fmt;
-use std::task::{Context, Wake, Waker};
+use std::future::poll_fn;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::PoolFuture;
-use crate::park::{time_left, Parker, TimeLeft};
-use crate::shim::{lock, Mutex};
+use crate::compose::ReadySet;
+use crate::park::wait_on_thread;
 use crate::time::Elapsed;
 
 /// Yields each future once it is done, in completion order, blocking the calling thread in
@@ -45,55 +45,19 @@ pub fn as_completed<T>(
     timeout: Option<Duration>,
 ) -> AsCompleted<T> {
     let futures: Vec<_> = futures.into_iter().map(Some).collect();
-    let signal = std::sync::Arc::new(ReadySignal {
-        ready: Mutex::new((0..futures.len()).collect()),
-        parker: Parker::new(),
-    });
-    let wakers = (0..futures.len())
-        .map(|index| {
-            Waker::from(std::sync::Arc::new(IndexWaker {
-                index,
-                signal: signal.clone(),
-            }))
-        })
-        .collect();
     AsCompleted {
         remaining: futures.len(),
+        ready: ReadySet::new(futures.len()),
         futures,
-        wakers,
-        signal,
         deadline: timeout.and_then(|timeout| Instant::now().checked_add(timeout)),
         timed_out: false,
-    }
-}
-
-/// Indices of futures that may have finished, and the parker of the thread that iterates.
-struct ReadySignal {
-    ready: Mutex<VecDeque<usize>>,
-    parker: Parker,
-}
-
-/// The waker given to future `index`.
-struct IndexWaker {
-    index: usize,
-    signal: std::sync::Arc<ReadySignal>,
-}
-
-impl Wake for IndexWaker {
-    fn wake(self: std::sync::Arc<Self>) {
-        self.wake_by_ref();
-    }
-    fn wake_by_ref(self: &std::sync::Arc<Self>) {
-        lock(&self.signal.ready).push_back(self.index);
-        self.signal.parker.unpark();
     }
 }
 
 /// The iterator returned by [`as_completed`].
 pub struct AsCompleted<T> {
     futures: Vec<Option<PoolFuture<T>>>,
-    wakers: Vec<Waker>,
-    signal: std::sync::Arc<ReadySignal>,
+    ready: ReadySet,
     remaining: usize,
     deadline: Option<Instant>,
     timed_out: bool,
@@ -104,6 +68,21 @@ impl<T> AsCompleted<T> {
     pub fn into_pending(self) -> Vec<PoolFuture<T>> {
         self.futures.into_iter().flatten().collect()
     }
+
+    /// `Ready(index)` of a future that is done, looking only at futures reported ready.
+    fn poll_next_done(&self, cx: &mut Context<'_>) -> Poll<usize> {
+        while let Some(index) = self.ready.pop(cx) {
+            // An index may be reported more than once; a future already yielded is gone.
+            let Some(future) = &self.futures[index] else {
+                continue;
+            };
+            let mut child = Context::from_waker(self.ready.waker(index));
+            if future.poll_done(&mut child).is_ready() {
+                return Poll::Ready(index);
+            }
+        }
+        Poll::Pending
+    }
 }
 
 impl<T> Iterator for AsCompleted<T> {
@@ -113,27 +92,15 @@ impl<T> Iterator for AsCompleted<T> {
         if self.remaining == 0 || self.timed_out {
             return None;
         }
-        loop {
-            let next_ready = lock(&self.signal.ready).pop_front();
-            if let Some(index) = next_ready {
-                // An index may be reported more than once; a future already yielded is gone.
-                let Some(future) = &self.futures[index] else {
-                    continue;
-                };
-                let mut cx = Context::from_waker(&self.wakers[index]);
-                if future.poll_done(&mut cx).is_ready() {
-                    self.remaining -= 1;
-                    return self.futures[index].take().map(Ok);
-                }
-                continue;
+        let this = &*self;
+        match wait_on_thread(&mut poll_fn(|cx| this.poll_next_done(cx)), self.deadline) {
+            Some(index) => {
+                self.remaining -= 1;
+                self.futures[index].take().map(Ok)
             }
-            match time_left(self.deadline) {
-                TimeLeft::Unbounded => self.signal.parker.park(None),
-                TimeLeft::Duration(left) => self.signal.parker.park(Some(left)),
-                TimeLeft::Expired => {
-                    self.timed_out = true;
-                    return Some(Err(Elapsed::new()));
-                }
+            None => {
+                self.timed_out = true;
+                Some(Err(Elapsed::new()))
             }
         }
     }

@@ -1,0 +1,37 @@
+//! Composing tasks: running several things at once and collecting what they produce.
+//!
+//! # Choosing
+//!
+//! | you want | use | on failure |
+//! |---|---|---|
+//! | results of N tasks, in order; fail fast | [`gather`](crate::gather) | returns the first `Err` at once; **the other tasks keep running** (asyncio's behaviour) |
+//! | every result, `Ok` or `Err` | [`gather_all`](crate::gather_all) | nothing special: every result comes back |
+//! | a fixed set of futures of different types, borrowing locals | [`gather!`](crate::gather!) | returns a tuple; each future's output as it is |
+//! | tasks that live and die together | [`task_group`](crate::task_group) | the first `Err` cancels every sibling and the body; every error comes back in a [`GroupError`](crate::GroupError) |
+//! | results as soon as each is ready | [`as_completed`](crate::as_completed) | each output as it comes, `Err`s included; an overall timeout ends it |
+//! | some of the results now, the rest later | [`wait`](crate::wait) | returns when the first completes / first fails / all complete; the unfinished come back |
+//! | work that must finish even if its caller gives up | [`shield`](crate::shield) | — |
+//!
+//! `gather` and `task_group` differ where it matters: `gather` reports one error and leaves the
+//! rest of the work running unobserved; `task_group` guarantees that when it returns, every child
+//! has finished or been cancelled, and reports every error. Prefer `task_group` unless the other
+//! tasks really should go on.
+//!
+//! Files: `gather.rs`, `join.rs` (`gather!`), `task_group.rs`, `as_completed.rs`, `wait.rs`,
+//! `shield.rs`, and `ready_set.rs`, the per-child wakers that let all of them poll only the
+//! children that were woken.
+
+mod as_completed;
+mod gather;
+pub(crate) mod join;
+mod ready_set;
+mod shield;
+mod task_group;
+mod wait;
+
+pub use as_completed::{as_completed, AsCompleted};
+pub use gather::{gather, gather_all, Gather, GatherAll};
+pub(crate) use ready_set::ReadySet;
+pub use shield::{shield, Shield};
+pub use task_group::{task_group, ChildHandle, GroupClosed, GroupError, TaskGroup};
+pub use wait::{wait, ReturnWhen, Waited};

@@ -1,0 +1,123 @@
+//! `wait`: wait for some of a set of futures, and get back the finished and the unfinished ones —
+//! asyncio's `asyncio.wait`.
+
+#![forbid(unsafe_code)]
+
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::task::Poll;
+use std::time::Duration;
+
+use super::ReadySet;
+use crate::time::sleep;
+
+/// When [`wait`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReturnWhen {
+    /// As soon as any future finishes.
+    FirstCompleted,
+    /// As soon as any future finishes with an `Err` (or when all have finished).
+    FirstException,
+    /// When every future has finished.
+    AllCompleted,
+}
+
+/// What [`wait`] returns: the outputs of the futures that finished, and the futures that did not,
+/// each with its index in the input.
+pub struct Waited<F: Future> {
+    /// `(index, output)` of each finished future, in completion order.
+    pub done: Vec<(usize, F::Output)>,
+    /// `(index, future)` of each unfinished one, in input order; they can be awaited or waited on
+    /// again.
+    pub pending: Vec<(usize, F)>,
+}
+
+/// Polls `futures` until `return_when` is met or `timeout` passes, then returns the finished
+/// outputs and the unfinished futures. Nothing is cancelled: unfinished futures come back as they
+/// are (give it [`JoinHandle`](crate::JoinHandle)s for work that must keep running meanwhile).
+///
+/// Futures yield `Result`s, so that `FirstException` can tell a failure; an `Err` output counts
+/// as an exception. (A `JoinHandle<T>` yields `Result<T, JoinError>`: its panics count.)
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use evloop::time::sleep;
+/// use evloop::ReturnWhen;
+///
+/// evloop::run(async {
+///     let tasks = [5u64, 500].map(|ms| {
+///         evloop::spawn(async move {
+///             sleep(Duration::from_millis(ms)).await;
+///             ms
+///         })
+///     });
+///     let waited = evloop::wait(tasks, ReturnWhen::FirstCompleted, None).await;
+///     assert_eq!(waited.done.len(), 1);
+///     assert_eq!(waited.done[0].1.as_ref().unwrap(), &5);
+///     assert_eq!(waited.pending[0].0, 1, "the 500 ms task is still running");
+/// });
+/// ```
+pub async fn wait<I, F, T, E>(
+    futures: I,
+    return_when: ReturnWhen,
+    timeout: Option<Duration>,
+) -> Waited<F>
+where
+    I: IntoIterator<Item = F>,
+    F: Future<Output = Result<T, E>> + Unpin,
+{
+    let mut futures: Vec<Option<F>> = futures.into_iter().map(Some).collect();
+    let ready = ReadySet::new(futures.len());
+    let mut done = Vec::new();
+    let mut deadline = timeout.map(sleep);
+    poll_fn(|cx| {
+        while let Some(index) = ready.pop(cx) {
+            let Some(future) = &mut futures[index] else {
+                continue;
+            };
+            let mut child = std::task::Context::from_waker(ready.waker(index));
+            if let Poll::Ready(output) = Pin::new(future).poll(&mut child) {
+                futures[index] = None;
+                let failed = output.is_err();
+                done.push((index, output));
+                let finished = match return_when {
+                    ReturnWhen::FirstCompleted => true,
+                    ReturnWhen::FirstException => failed,
+                    ReturnWhen::AllCompleted => false,
+                };
+                if finished {
+                    return Poll::Ready(());
+                }
+            }
+        }
+        if futures.iter().all(Option::is_none) {
+            return Poll::Ready(());
+        }
+        let timed_out = deadline
+            .as_mut()
+            .is_some_and(|deadline| Pin::new(deadline).poll(cx).is_ready());
+        if timed_out {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+    let pending = futures
+        .into_iter()
+        .enumerate()
+        .filter_map(|(index, future)| future.map(|future| (index, future)))
+        .collect();
+    Waited { done, pending }
+}
+
+impl<F: Future> std::fmt::Debug for Waited<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Waited")
+            .field("done", &self.done.len())
+            .field("pending", &self.pending.len())
+            .finish()
+    }
+}

@@ -1,0 +1,304 @@
+//! gather, gather_all, gather!, as_completed, wait and shield, from asyncio's test cases: order
+//! preserved, first error, siblings left running, every result, empty inputs, timeouts, and
+//! cancellation of what the caller still owns.
+
+mod common;
+
+use std::cell::Cell;
+use std::future::pending;
+use std::rc::Rc;
+use std::time::Duration;
+
+use common::DropCounter;
+use evloop::blocking::ThreadPoolExecutor;
+use evloop::time::{sleep, timeout, Instant};
+use evloop::{as_completed, gather, gather_all, shield, spawn, wait, yield_now, ReturnWhen};
+
+async fn delayed<T: 'static>(ms: u64, value: T) -> T {
+    sleep(Duration::from_millis(ms)).await;
+    value
+}
+
+#[test]
+fn gather_keeps_input_order_and_runs_concurrently() {
+    evloop::run(async {
+        let start = Instant::now();
+        let result = gather([30u64, 10, 20].map(|ms| async move {
+            sleep(Duration::from_millis(ms)).await;
+            Ok::<_, ()>(ms)
+        }))
+        .await;
+        assert_eq!(result, Ok(vec![30, 10, 20]));
+        assert!(
+            start.elapsed() < Duration::from_millis(55),
+            "ran concurrently"
+        );
+    });
+}
+
+#[test]
+fn gather_returns_the_first_error_at_once_and_leaves_the_others_running() {
+    evloop::run(async {
+        let sibling_finished = Rc::new(Cell::new(false));
+        let start = Instant::now();
+        let result = gather((0..3).map(|i| {
+            let sibling_finished = sibling_finished.clone();
+            async move {
+                match i {
+                    0 => {
+                        sleep(Duration::from_millis(10)).await;
+                        Err(format!("task {i} failed"))
+                    }
+                    1 => {
+                        sleep(Duration::from_millis(40)).await;
+                        sibling_finished.set(true);
+                        Ok(i)
+                    }
+                    _ => Ok(i),
+                }
+            }
+        }))
+        .await;
+        assert_eq!(result, Err(String::from("task 0 failed")));
+        assert!(
+            start.elapsed() < Duration::from_millis(35),
+            "returned at the first error"
+        );
+        assert!(!sibling_finished.get());
+        sleep(Duration::from_millis(50)).await;
+        assert!(
+            sibling_finished.get(),
+            "the sibling kept running (asyncio's gather)"
+        );
+    });
+}
+
+#[test]
+fn dropping_gather_cancels_the_tasks_it_owns() {
+    evloop::run(async {
+        let drops = DropCounter::default();
+        let children: Vec<_> = (0..4)
+            .map(|_| {
+                let token = drops.token();
+                async move {
+                    let _token = token;
+                    pending::<Result<(), ()>>().await
+                }
+            })
+            .collect();
+        assert!(timeout(Duration::from_millis(5), gather(children))
+            .await
+            .is_err());
+        yield_now().await; // the loop drops the aborted futures
+        assert_eq!(drops.count(), 4);
+    });
+}
+
+#[test]
+fn gather_of_nothing_returns_at_once() {
+    evloop::run(async {
+        let empty: Vec<std::future::Ready<Result<u8, ()>>> = Vec::new();
+        assert_eq!(gather(empty).await, Ok(vec![]));
+        let empty: Vec<std::future::Ready<Result<u8, ()>>> = Vec::new();
+        assert!(gather_all(empty).await.is_empty());
+    });
+}
+
+#[test]
+fn gather_all_returns_every_result_in_order() {
+    evloop::run(async {
+        let results = gather_all([20u64, 0, 10].map(|ms| async move {
+            sleep(Duration::from_millis(ms)).await;
+            if ms == 0 {
+                Err("zero")
+            } else {
+                Ok(ms)
+            }
+        }))
+        .await;
+        assert_eq!(results, [Ok(20), Err("zero"), Ok(10)]);
+    });
+}
+
+#[test]
+fn a_panicking_task_makes_gather_panic_in_the_caller() {
+    evloop::run(async {
+        let outcome = spawn(async {
+            let failing = async {
+                let reason = std::hint::black_box("gathered task panicked");
+                if !reason.is_empty() {
+                    panic!("{reason}");
+                }
+                Ok::<(), ()>(())
+            };
+            let _ = gather([failing]).await;
+        })
+        .await;
+        assert_eq!(
+            outcome.unwrap_err().to_string(),
+            "task panicked: gathered task panicked"
+        );
+    });
+}
+
+#[test]
+fn the_gather_macro_polls_in_place_and_returns_a_tuple() {
+    evloop::run(async {
+        let local = String::from("borrowed");
+        let start = Instant::now();
+        let (a, b, c) = evloop::gather!(delayed(20, 1u8), delayed(20, "two"), async {
+            sleep(Duration::from_millis(20)).await;
+            local.len()
+        })
+        .await;
+        assert_eq!((a, b, c), (1, "two", 8));
+        assert!(
+            start.elapsed() < Duration::from_millis(50),
+            "concurrent, not sequential"
+        );
+    });
+}
+
+#[test]
+fn as_completed_yields_in_completion_order() {
+    evloop::run(async {
+        let tasks = [30u64, 0, 15].map(|ms| spawn(delayed(ms, ms)));
+        let mut order = Vec::new();
+        let mut completed = as_completed(tasks, None);
+        assert_eq!(completed.remaining(), 3);
+        while let Some(output) = completed.next().await {
+            order.push(output.unwrap().unwrap());
+        }
+        assert_eq!(order, [0, 15, 30]);
+    });
+}
+
+#[test]
+fn as_completed_ends_with_a_timeout_error() {
+    evloop::run(async {
+        let futures = [delayed(0, 1), delayed(3_600_000, 2)];
+        let mut completed = as_completed(futures, Some(Duration::from_millis(20)));
+        assert_eq!(completed.next().await.unwrap(), Ok(1));
+        assert!(completed.next().await.unwrap().is_err(), "timed out");
+        assert!(completed.next().await.is_none());
+    });
+}
+
+#[test]
+fn as_completed_accepts_pool_futures() {
+    let pool = ThreadPoolExecutor::new(3);
+    evloop::run(async {
+        let jobs = [40u64, 0, 20].map(|ms| {
+            pool.submit(move || {
+                std::thread::sleep(Duration::from_millis(ms));
+                ms
+            })
+        });
+        let mut order = Vec::new();
+        let mut completed = as_completed(jobs, None);
+        while let Some(output) = completed.next().await {
+            order.push(output.unwrap().unwrap());
+        }
+        assert_eq!(order, [0, 20, 40]);
+    });
+}
+
+#[test]
+fn as_completed_of_nothing_ends_at_once() {
+    evloop::run(async {
+        let none: Vec<std::future::Ready<()>> = Vec::new();
+        assert!(as_completed(none, None).next().await.is_none());
+    });
+}
+
+#[test]
+fn wait_first_completed_returns_the_rest_still_running() {
+    evloop::run(async {
+        let tasks = [50u64, 5, 30].map(|ms| spawn(delayed(ms, ms)));
+        let waited = wait(tasks, ReturnWhen::FirstCompleted, None).await;
+        assert_eq!(waited.done.len(), 1);
+        assert_eq!(
+            (waited.done[0].0, *waited.done[0].1.as_ref().unwrap()),
+            (1, 5)
+        );
+        let pending: Vec<usize> = waited.pending.iter().map(|(index, _)| *index).collect();
+        assert_eq!(pending, [0, 2]);
+        // The unfinished ones were not cancelled: they still complete.
+        for (_, task) in waited.pending {
+            task.await.unwrap();
+        }
+    });
+}
+
+#[test]
+fn wait_first_exception_stops_at_the_first_err() {
+    evloop::run(async {
+        let futures = [
+            Box::pin(delayed(5, Ok(1)))
+                as std::pin::Pin<Box<dyn std::future::Future<Output = Result<i32, &str>>>>,
+            Box::pin(delayed(10, Err("broken"))),
+            Box::pin(delayed(3_600_000, Ok(3))),
+        ];
+        let waited = wait(futures, ReturnWhen::FirstException, None).await;
+        let done: Vec<_> = waited
+            .done
+            .iter()
+            .map(|(index, output)| (*index, *output))
+            .collect();
+        assert_eq!(done, [(0, Ok(1)), (1, Err("broken"))]);
+        assert_eq!(waited.pending.len(), 1);
+    });
+}
+
+#[test]
+fn wait_all_completed_and_timeout() {
+    evloop::run(async {
+        let all = wait(
+            [5u64, 10].map(|ms| spawn(delayed(ms, ms))),
+            ReturnWhen::AllCompleted,
+            None,
+        )
+        .await;
+        assert_eq!((all.done.len(), all.pending.len()), (2, 0));
+        let start = Instant::now();
+        let slow = [spawn(delayed(3_600_000, 0u64))];
+        let timed_out = wait(
+            slow,
+            ReturnWhen::AllCompleted,
+            Some(Duration::from_millis(10)),
+        )
+        .await;
+        assert_eq!((timed_out.done.len(), timed_out.pending.len()), (0, 1));
+        assert!(start.elapsed() < Duration::from_secs(5));
+        let none: Vec<evloop::JoinHandle<()>> = Vec::new();
+        assert!(wait(none, ReturnWhen::AllCompleted, None)
+            .await
+            .done
+            .is_empty());
+    });
+}
+
+#[test]
+fn shield_keeps_the_work_running_when_the_waiter_gives_up() {
+    evloop::run(async {
+        let finished = Rc::new(Cell::new(false));
+        let work = {
+            let finished = finished.clone();
+            async move {
+                sleep(Duration::from_millis(20)).await;
+                finished.set(true);
+                "result"
+            }
+        };
+        assert!(timeout(Duration::from_millis(1), shield(work))
+            .await
+            .is_err());
+        assert!(!finished.get());
+        sleep(Duration::from_millis(40)).await;
+        assert!(
+            finished.get(),
+            "the shielded work finished after its waiter was cancelled"
+        );
+        assert_eq!(shield(async { 5 }).await, 5);
+    });
+}
