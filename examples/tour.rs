@@ -6,7 +6,8 @@
 //!
 //! Each chapter prints what it does and what happened. It grows with each capability of the
 //! runtime; today: tasks, cancellation, timeouts, a wake-up from another thread, blocking work
-//! on the thread pool, and serving and fetching over loopback.
+//! on the thread pool, serving and fetching over loopback, and composing tasks (gather,
+//! task_group, as_completed).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -218,6 +219,47 @@ async fn networking() {
     server.abort();
 }
 
+async fn composing() {
+    chapter("7. Composing tasks: gather, task_group, as_completed");
+    let results = evloop::gather((1..=3).map(|n| async move {
+        sleep(Duration::from_millis(10 * n)).await;
+        Ok::<_, String>(n * n)
+    }))
+    .await;
+    println!("  gather, results in input order: {results:?}");
+
+    // task_group: children may borrow; the first failure cancels the others.
+    let names = ["parse", "validate", "store"];
+    let outcome = evloop::task_group(async |group| {
+        for name in &names {
+            group.spawn(async move {
+                if *name == "validate" {
+                    Err(format!("{name}: bad input"))
+                } else {
+                    sleep(Duration::from_secs(3600)).await; // cancelled, not awaited for an hour
+                    Ok(())
+                }
+            });
+        }
+        Ok(())
+    })
+    .await;
+    println!("  task_group: {}", outcome.unwrap_err());
+
+    let jobs = [30u64, 10, 20].map(|ms| {
+        spawn(async move {
+            sleep(Duration::from_millis(ms)).await;
+            ms
+        })
+    });
+    let mut order = Vec::new();
+    let mut completed = evloop::as_completed(jobs, None);
+    while let Some(done) = completed.next().await {
+        order.push(done.expect("no timeout").expect("no panic"));
+    }
+    println!("  as_completed, in completion order: {order:?}");
+}
+
 fn main() {
     println!("evloop tour: one thread, many tasks");
     evloop::run(async {
@@ -227,6 +269,7 @@ fn main() {
         threads().await;
         blocking_work().await;
         networking().await;
+        composing().await;
     });
     println!("\nevloop::run returned: every task still alive was cancelled. Tour over.");
 }

@@ -37,7 +37,7 @@
 //! | `asyncio.sleep`, `asyncio.wait_for` | [`time::sleep`], [`time::timeout`] | `time/` |
 //! | `loop.call_soon_threadsafe` | [`Handle::call_soon_threadsafe`] | `runtime/handle.rs` |
 //! | `asyncio.run_coroutine_threadsafe` | [`Handle::run_coroutine_threadsafe`] → [`ConcurrentFuture`] | `runtime/` |
-//! | `asyncio.gather`, `return_exceptions=True` | [`gather`], [`gather_all`], [`gather!`] | `compose/gather.rs`, `compose/join.rs` |
+//! | `asyncio.gather`, `return_exceptions=True` | [`gather()`], [`gather_all`], [`gather!`] | `compose/gather.rs`, `compose/join.rs` |
 //! | `async with asyncio.TaskGroup() as tg` | [`task_group`] → [`TaskGroup`] | `compose/task_group.rs` |
 //! | `asyncio.as_completed`, `asyncio.wait`, `asyncio.shield` | [`as_completed`], [`wait`], [`shield`] | `compose/` |
 //! | `loop.run_in_executor(None, f)` | [`run_in_executor`] → [`blocking::PoolFuture`] | `runtime/mod.rs`, `blocking/` |
@@ -52,7 +52,7 @@
 //!
 //! | you want | use | on failure |
 //! |---|---|---|
-//! | results of N tasks, in order; fail fast | [`gather`] | returns the first `Err` at once; **the other tasks keep running** (asyncio's behaviour) |
+//! | results of N tasks, in order; fail fast | [`gather()`] | returns the first `Err` at once; **the other tasks keep running** (asyncio's behaviour) |
 //! | every result, `Ok` or `Err` | [`gather_all`] | every result comes back |
 //! | a fixed set of futures of different types, borrowing locals | [`gather!`] | a tuple of outputs |
 //! | tasks that live and die together | [`task_group`] | the first `Err` cancels every sibling and the body; every error comes back in a [`GroupError`] |

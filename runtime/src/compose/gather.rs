@@ -1,7 +1,7 @@
 //! `gather`: run futures concurrently as tasks and collect their results in input order —
 //! asyncio's `asyncio.gather`, with its two behaviours:
 //!
-//! - [`gather`]: the first `Err` is returned as soon as it happens, and the other tasks are *left
+//! - [`gather()`]: the first `Err` is returned as soon as it happens, and the other tasks are *left
 //!   running* (asyncio's default). If that is not what you want — usually it is not — use a
 //!   [`TaskGroup`](crate::task_group), which cancels the others and reports every error.
 //! - [`gather_all`]: waits for every task and returns every result, `Ok` or `Err`
@@ -172,7 +172,7 @@ impl<T, E> Drop for Children<T, E> {
     }
 }
 
-/// The future returned by [`gather`].
+/// The future returned by [`gather()`].
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Gather<T, E> {
     children: Children<T, E>,

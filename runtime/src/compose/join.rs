@@ -15,7 +15,7 @@ use std::task::{Context, Poll};
 /// Runs futures of different types concurrently, in place, and returns a tuple of their outputs
 /// in argument order — asyncio's `gather(a, b, c)` for a fixed set (up to 8).
 ///
-/// Unlike [`gather`](crate::gather), the futures are not spawned as tasks: they are polled by the
+/// Unlike [`gather()`](crate::gather()), the futures are not spawned as tasks: they are polled by the
 /// `gather!` future itself, so they may borrow local variables and need not be `'static`.
 ///
 /// # Examples

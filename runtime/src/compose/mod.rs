@@ -4,7 +4,7 @@
 //!
 //! | you want | use | on failure |
 //! |---|---|---|
-//! | results of N tasks, in order; fail fast | [`gather`](crate::gather) | returns the first `Err` at once; **the other tasks keep running** (asyncio's behaviour) |
+//! | results of N tasks, in order; fail fast | [`gather()`](crate::gather()) | returns the first `Err` at once; **the other tasks keep running** (asyncio's behaviour) |
 //! | every result, `Ok` or `Err` | [`gather_all`](crate::gather_all) | nothing special: every result comes back |
 //! | a fixed set of futures of different types, borrowing locals | [`gather!`](crate::gather!) | returns a tuple; each future's output as it is |
 //! | tasks that live and die together | [`task_group`](crate::task_group) | the first `Err` cancels every sibling and the body; every error comes back in a [`GroupError`](crate::GroupError) |
