@@ -11,9 +11,12 @@
 //! *Concurrent*: 10,000 submitted at once, then all awaited (throughput). Median of `ROUNDS`,
 //! interleaved across runtimes.
 
+mod harness;
+
 use std::future::Future;
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+
+use harness::{Per, Workload};
 
 const ROUNDS: usize = 11;
 const JOBS: u64 = 10_000;
@@ -85,43 +88,22 @@ fn smol_concurrent() {
     });
 }
 
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
-/// A workload's name and its run for evloop, tokio and smol.
-type Workload = (&'static str, [fn(); 3]);
-
 fn main() {
-    let workloads: [Workload; 2] = [
-        (
-            "10,000 sequential round trips (µs/job)",
-            [evloop_sequential, tokio_sequential, smol_sequential],
-        ),
-        (
-            "10,000 concurrent round trips (µs/job)",
-            [evloop_concurrent, tokio_concurrent, smol_concurrent],
-        ),
-    ];
-    println!("| workload | evloop | tokio spawn_blocking | smol blocking::unblock |");
-    println!("|---|---:|---:|---:|");
-    for (name, runs) in workloads {
-        let mut samples = vec![Vec::new(); runs.len()];
-        for _ in 0..ROUNDS {
-            for (index, run) in runs.iter().enumerate() {
-                let start = Instant::now();
-                run();
-                samples[index].push(start.elapsed());
-            }
-        }
-        let micros: Vec<f64> = samples
-            .into_iter()
-            .map(|s| median(s).as_secs_f64() * 1e6 / JOBS as f64)
-            .collect();
-        println!(
-            "| {name} | {:.2} | {:.2} | {:.2} |",
-            micros[0], micros[1], micros[2]
-        );
-    }
+    harness::run_table(
+        ["evloop", "tokio spawn_blocking", "smol blocking::unblock"],
+        ROUNDS,
+        Per::Microseconds,
+        &[
+            Workload {
+                name: "10,000 sequential round trips (µs/job)",
+                operations: JOBS,
+                runs: [evloop_sequential, tokio_sequential, smol_sequential],
+            },
+            Workload {
+                name: "10,000 concurrent round trips (µs/job)",
+                operations: JOBS,
+                runs: [evloop_concurrent, tokio_concurrent, smol_concurrent],
+            },
+        ],
+    );
 }

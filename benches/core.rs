@@ -5,17 +5,21 @@
 //! cargo bench -p evloop-benches --bench core
 //! ```
 //!
-//! Each workload runs `ROUNDS` times per runtime (interleaved, so that drift of the machine hits
-//! every runtime alike); the table shows the median time per operation. Peak memory is measured
-//! by the `peak_rss` binary beside this file, because it needs a fresh process per runtime.
+//! Each workload runs `ROUNDS` times per runtime, interleaved; the table shows the median time per
+//! operation (`harness.rs`). Peak memory is measured by the `peak_rss` binary beside this file,
+//! because it needs a fresh process per runtime.
 //!
 //! This is a plain `main` (no criterion): the workloads are large enough (0.1–1 s) that a median of
 //! a few rounds is stable, and the output is the table DESIGN.md records.
 
+mod harness;
+
 use std::future::Future;
 use std::hint::black_box;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use harness::{Per, Workload};
 
 const ROUNDS: usize = 7;
 
@@ -24,16 +28,6 @@ const YIELD_TASKS: u64 = 1_000;
 const YIELDS_PER_TASK: u64 = 1_000;
 const CHAIN_LENGTH: u64 = 100_000;
 const TIMER_TASKS: u64 = 100_000;
-
-/// The three runtimes, behind one interface: run a future to completion on a fresh runtime.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Runtime {
-    Evloop,
-    Tokio,
-    Smol,
-}
-
-const RUNTIMES: [Runtime; 3] = [Runtime::Evloop, Runtime::Tokio, Runtime::Smol];
 
 /// A pseudo-random sleep of 0–10 ms, the same sequence for every runtime.
 fn sleep_for(i: u64) -> Duration {
@@ -245,87 +239,40 @@ mod smol_work {
     }
 }
 
-struct Workload {
-    name: &'static str,
-    unit: &'static str,
-    operations: u64,
-    run: fn(Runtime),
-}
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
 fn main() {
-    // `cargo bench` passes `--bench`; any other argument filters workloads by name.
-    let filter: Option<String> = std::env::args().skip(1).find(|arg| !arg.starts_with("--"));
-    let workloads = [
-        Workload {
-            name: "spawn 1M trivial tasks, await each",
-            unit: "ns/task",
-            operations: SPAWN_TASKS,
-            run: |rt| match rt {
-                Runtime::Evloop => evloop_work::spawn_many(),
-                Runtime::Tokio => tokio_work::spawn_many(),
-                Runtime::Smol => smol_work::spawn_many(),
+    harness::run_table(
+        ["evloop", "tokio current_thread", "smol LocalExecutor"],
+        ROUNDS,
+        Per::Nanoseconds,
+        &[
+            Workload {
+                name: "spawn 1M trivial tasks, await each (ns/task)",
+                operations: SPAWN_TASKS,
+                runs: [
+                    evloop_work::spawn_many,
+                    tokio_work::spawn_many,
+                    smol_work::spawn_many,
+                ],
             },
-        },
-        Workload {
-            name: "1,000 tasks x 1,000 yield_now",
-            unit: "ns/yield",
-            operations: YIELD_TASKS * YIELDS_PER_TASK,
-            run: |rt| match rt {
-                Runtime::Evloop => evloop_work::yield_many(),
-                Runtime::Tokio => tokio_work::yield_many(),
-                Runtime::Smol => smol_work::yield_many(),
+            Workload {
+                name: "1,000 tasks x 1,000 yield_now (ns/yield)",
+                operations: YIELD_TASKS * YIELDS_PER_TASK,
+                runs: [
+                    evloop_work::yield_many,
+                    tokio_work::yield_many,
+                    smol_work::yield_many,
+                ],
             },
-        },
-        Workload {
-            name: "chain of 100k tasks, each spawning the next",
-            unit: "ns/task",
-            operations: CHAIN_LENGTH,
-            run: |rt| match rt {
-                Runtime::Evloop => evloop_work::chain(),
-                Runtime::Tokio => tokio_work::chain(),
-                Runtime::Smol => smol_work::chain(),
+            Workload {
+                name: "chain of 100k tasks, each spawning the next (ns/task)",
+                operations: CHAIN_LENGTH,
+                runs: [evloop_work::chain, tokio_work::chain, smol_work::chain],
             },
-        },
-        Workload {
-            name: "100k tasks sleeping 0-10 ms (wall / timer)",
-            unit: "ns/timer",
-            operations: TIMER_TASKS,
-            run: |rt| match rt {
-                Runtime::Evloop => evloop_work::timers(),
-                Runtime::Tokio => tokio_work::timers(),
-                Runtime::Smol => smol_work::timers(),
+            Workload {
+                name: "100k tasks sleeping 0-10 ms (wall / timer, ns)",
+                operations: TIMER_TASKS,
+                runs: [evloop_work::timers, tokio_work::timers, smol_work::timers],
             },
-        },
-    ];
-    println!("| workload | evloop | tokio current_thread | smol LocalExecutor |");
-    println!("|---|---:|---:|---:|");
-    for workload in workloads {
-        if filter
-            .as_ref()
-            .is_some_and(|f| !workload.name.contains(f.as_str()))
-        {
-            continue;
-        }
-        let mut samples = vec![Vec::new(); RUNTIMES.len()];
-        for _ in 0..ROUNDS {
-            for (index, &rt) in RUNTIMES.iter().enumerate() {
-                let start = Instant::now();
-                (workload.run)(rt);
-                samples[index].push(start.elapsed());
-            }
-        }
-        let per_op: Vec<f64> = samples
-            .into_iter()
-            .map(|s| median(s).as_nanos() as f64 / workload.operations as f64)
-            .collect();
-        println!(
-            "| {} ({}) | {:.1} | {:.1} | {:.1} |",
-            workload.name, workload.unit, per_op[0], per_op[1], per_op[2]
-        );
-    }
+        ],
+    );
 }

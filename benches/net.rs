@@ -9,20 +9,18 @@
 //!   and clients in one runtime on one thread. Reported per round trip (wall time / all trips).
 //! - *accept + connect*: 2,000 connections opened and accepted one after another.
 
+mod harness;
+
 use std::future::Future;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+
+use harness::{Per, Workload};
 
 const ROUNDS: usize = 5;
 const CONNECTIONS: usize = 64;
 const TRIPS: usize = 5_000;
 const MESSAGE: usize = 64;
 const CONNECTS: usize = 2_000;
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
 
 mod evloop_net {
     use super::*;
@@ -210,44 +208,26 @@ mod smol_net {
     }
 }
 
-/// A workload's name, unit divisor and its run for evloop, tokio and smol.
-type Workload = (&'static str, usize, [fn(); 3]);
-
 fn main() {
-    let workloads: [Workload; 2] = [
-        (
-            "echo, 64 connections × 5,000 round trips of 64 B (µs/round trip)",
-            CONNECTIONS * TRIPS,
-            [evloop_net::echo, tokio_net::echo, smol_net::echo],
-        ),
-        (
-            "accept + connect, 2,000 in a row (µs/connection)",
-            CONNECTS,
-            [
-                evloop_net::accept_connect,
-                tokio_net::accept_connect,
-                smol_net::accept_connect,
-            ],
-        ),
-    ];
-    println!("| workload | evloop | tokio current_thread | smol LocalExecutor |");
-    println!("|---|---:|---:|---:|");
-    for (name, operations, runs) in workloads {
-        let mut samples = vec![Vec::new(); runs.len()];
-        for _ in 0..ROUNDS {
-            for (index, run) in runs.iter().enumerate() {
-                let start = Instant::now();
-                run();
-                samples[index].push(start.elapsed());
-            }
-        }
-        let micros: Vec<f64> = samples
-            .into_iter()
-            .map(|s| median(s).as_secs_f64() * 1e6 / operations as f64)
-            .collect();
-        println!(
-            "| {name} | {:.2} | {:.2} | {:.2} |",
-            micros[0], micros[1], micros[2]
-        );
-    }
+    harness::run_table(
+        ["evloop", "tokio current_thread", "smol LocalExecutor"],
+        ROUNDS,
+        Per::Microseconds,
+        &[
+            Workload {
+                name: "echo, 64 connections × 5,000 round trips of 64 B (µs/round trip)",
+                operations: (CONNECTIONS * TRIPS) as u64,
+                runs: [evloop_net::echo, tokio_net::echo, smol_net::echo],
+            },
+            Workload {
+                name: "accept + connect, 2,000 in a row (µs/connection)",
+                operations: CONNECTS as u64,
+                runs: [
+                    evloop_net::accept_connect,
+                    tokio_net::accept_connect,
+                    smol_net::accept_connect,
+                ],
+            },
+        ],
+    );
 }

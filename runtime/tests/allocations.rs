@@ -10,11 +10,13 @@ static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
 // SAFETY: forwards to the system allocator unchanged; only counts calls.
 unsafe impl GlobalAlloc for Counting {
+    // SAFETY (of the signature): callers uphold `GlobalAlloc::alloc`'s contract, passed on as is.
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         // SAFETY: same contract as ours.
         unsafe { System.alloc(layout) }
     }
+    // SAFETY (of the signature): callers uphold `GlobalAlloc::dealloc`'s contract, passed on as is.
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: same contract as ours.
         unsafe { System.dealloc(ptr, layout) }

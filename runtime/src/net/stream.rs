@@ -38,6 +38,35 @@ where
     source.poll_io(Direction::Write, cx, |io| (&*io).write(data))
 }
 
+/// Waits for a non-blocking `connect` on `source` to finish, following mio's protocol: wait until
+/// writable; a pending socket error is the outcome (refused, unreachable); otherwise `peer_addr`
+/// answers — "not connected" means still in progress (the readiness was not the handshake's: a
+/// new source starts out writable), so wait for the next writable event. `describe` adds the
+/// address to errors.
+pub(crate) async fn finish_connect<S: mio::event::Source>(
+    source: &Source<S>,
+    take_error: impl Fn(&S) -> io::Result<Option<io::Error>>,
+    peer_addr: impl Fn(&S) -> io::Result<()>,
+    describe: impl Fn(io::Error) -> io::Error,
+) -> io::Result<()> {
+    loop {
+        poll_fn(|cx| source.poll_ready(Direction::Write, cx)).await;
+        if let Some(error) = take_error(source.get_ref()).map_err(&describe)? {
+            return Err(describe(error));
+        }
+        match peer_addr(source.get_ref()) {
+            Ok(()) => return Ok(()),
+            Err(error) if is_in_progress(&error) => source.clear(Direction::Write),
+            Err(error) => return Err(describe(error)),
+        }
+    }
+}
+
+/// What `peer_addr` says of a socket whose non-blocking connect has not finished yet.
+fn is_in_progress(error: &io::Error) -> bool {
+    error.kind() == io::ErrorKind::NotConnected || error.raw_os_error() == Some(libc::EINPROGRESS)
+}
+
 /// Reads until `buffer` is full; an early end of stream is an `UnexpectedEof` error.
 pub(crate) async fn read_exact(
     mut poll_read: impl FnMut(&mut Context<'_>, &mut [u8]) -> Poll<io::Result<usize>>,

@@ -117,11 +117,6 @@ impl TcpListener {
     }
 }
 
-/// What `peer_addr` says of a socket whose non-blocking connect has not finished yet.
-pub(crate) fn is_in_progress(error: &io::Error) -> bool {
-    error.kind() == io::ErrorKind::NotConnected || error.raw_os_error() == Some(libc::EINPROGRESS)
-}
-
 /// Out of descriptors (process or system) or kernel memory: conditions that pass with time.
 pub(crate) fn is_resource_exhaustion(error: &io::Error) -> bool {
     matches!(
@@ -157,7 +152,8 @@ impl TcpStream {
     /// # Errors
     ///
     /// If every address refused or was unreachable. The connection's own error is checked once
-    /// it completes, so a refused connection is an `Err` here, never a stream that fails later.
+    /// it completes (see `stream::finish_connect`), so a refused connection is an `Err` here,
+    /// never a stream that fails later.
     ///
     /// # Panics
     ///
@@ -176,25 +172,18 @@ impl TcpStream {
     }
 
     async fn connect_one(address: SocketAddr) -> io::Result<TcpStream> {
-        let context = |error: io::Error| {
+        let describe = |error: io::Error| {
             io::Error::new(error.kind(), format!("connecting to {address}: {error}"))
         };
-        let stream = TcpStream::from_mio(mio::net::TcpStream::connect(address).map_err(context)?)?;
-        // mio's protocol for a non-blocking connect: wait until writable; a pending socket error
-        // is the outcome (refused, unreachable); otherwise `peer_addr` answers — `NotConnected`
-        // means still in progress (the readiness was not from the handshake: a new source starts
-        // out writable), so wait for the next writable event.
-        loop {
-            poll_fn(|cx| stream.source.poll_ready(Direction::Write, cx)).await;
-            if let Some(error) = stream.source.get_ref().take_error().map_err(context)? {
-                return Err(context(error));
-            }
-            match stream.source.get_ref().peer_addr() {
-                Ok(_) => return Ok(stream),
-                Err(error) if is_in_progress(&error) => stream.source.clear(Direction::Write),
-                Err(error) => return Err(context(error)),
-            }
-        }
+        let stream = TcpStream::from_mio(mio::net::TcpStream::connect(address).map_err(describe)?)?;
+        stream::finish_connect(
+            &stream.source,
+            mio::net::TcpStream::take_error,
+            |stream| stream.peer_addr().map(drop),
+            describe,
+        )
+        .await?;
+        Ok(stream)
     }
 
     /// Wraps a connected stream made elsewhere (switching it to non-blocking mode).

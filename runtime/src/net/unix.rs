@@ -15,7 +15,6 @@ use std::task::{Context, Poll};
 use futures_io::{AsyncRead, AsyncWrite};
 
 use super::stream::{self, ReadHalf, SplitStream, WriteHalf};
-use super::tcp::is_in_progress;
 use crate::io::source::Source;
 use crate::io::Direction;
 
@@ -117,18 +116,14 @@ impl UnixStream {
             )
         };
         let stream = UnixStream::from_mio(mio::net::UnixStream::connect(path).map_err(context)?)?;
-        // The same protocol as TCP's connect (see `TcpStream::connect`).
-        loop {
-            poll_fn(|cx| stream.source.poll_ready(Direction::Write, cx)).await;
-            if let Some(error) = stream.source.get_ref().take_error().map_err(context)? {
-                return Err(context(error));
-            }
-            match stream.source.get_ref().peer_addr() {
-                Ok(_) => return Ok(stream),
-                Err(error) if is_in_progress(&error) => stream.source.clear(Direction::Write),
-                Err(error) => return Err(context(error)),
-            }
-        }
+        stream::finish_connect(
+            &stream.source,
+            mio::net::UnixStream::take_error,
+            |stream| stream.peer_addr().map(drop),
+            context,
+        )
+        .await?;
+        Ok(stream)
     }
 
     /// A connected pair of streams.

@@ -1,0 +1,72 @@
+//! What every side-by-side benchmark does: run each workload for evloop, tokio and smol in
+//! interleaved rounds (so that drift of the machine hits every runtime alike), take the median,
+//! and print a Markdown table row per workload — the table DESIGN.md records.
+
+// Each benchmark binary compiles this module on its own and uses part of it.
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+/// One workload: a name for the table, how many operations one run makes, and one run per
+/// runtime, in the order of the table's columns.
+pub struct Workload {
+    pub name: &'static str,
+    pub operations: u64,
+    pub runs: [fn(); 3],
+}
+
+/// The unit of the table's figures.
+#[derive(Clone, Copy)]
+pub enum Per {
+    Nanoseconds,
+    Microseconds,
+}
+
+/// Prints a table with a column per runtime and a row per workload (those whose name contains
+/// the command line's filter, if any: `cargo bench --bench NAME -- FILTER`).
+pub fn run_table(columns: [&str; 3], rounds: usize, per: Per, workloads: &[Workload]) {
+    let filter: Option<String> = std::env::args().skip(1).find(|arg| !arg.starts_with("--"));
+    println!(
+        "| workload | {} | {} | {} |",
+        columns[0], columns[1], columns[2]
+    );
+    println!("|---|---:|---:|---:|");
+    for workload in workloads {
+        if filter
+            .as_ref()
+            .is_some_and(|f| !workload.name.contains(f.as_str()))
+        {
+            continue;
+        }
+        let mut samples = vec![Vec::new(); workload.runs.len()];
+        for _ in 0..rounds {
+            for (index, run) in workload.runs.iter().enumerate() {
+                let start = Instant::now();
+                run();
+                samples[index].push(start.elapsed());
+            }
+        }
+        let scale = match per {
+            Per::Nanoseconds => 1e9,
+            Per::Microseconds => 1e6,
+        };
+        let figures: Vec<String> = samples
+            .into_iter()
+            .map(|s| {
+                format!(
+                    "{:.2}",
+                    median(s).as_secs_f64() * scale / workload.operations as f64
+                )
+            })
+            .collect();
+        println!(
+            "| {} | {} | {} | {} |",
+            workload.name, figures[0], figures[1], figures[2]
+        );
+    }
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
