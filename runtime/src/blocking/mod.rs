@@ -12,16 +12,18 @@
 //! - [`as_completed`] iterates over pool futures in completion order, blocking the thread.
 //!
 //! Files: `pool.rs` (threads: start, reuse, retirement, shutdown), `job.rs` (the hand-off of a job
-//! to a worker and of its result back), `pool_future.rs`, `as_completed.rs`.
+//! to a worker and of its result back), `pool_future.rs`, `map.rs`, `as_completed.rs`.
 //!
 //! Unlike Python, Rust needs no processes for CPU-bound work: there is no GIL, so the pool's
 //! threads run in parallel on all cores (`examples/cpu_bound.rs` measures it).
 
 mod as_completed;
 mod job;
+mod map;
 mod pool;
 mod pool_future;
 
 pub use as_completed::{as_completed, AsCompleted};
-pub use pool::{Map, ThreadPoolBuilder, ThreadPoolExecutor};
+pub use map::Map;
+pub use pool::{ThreadPoolBuilder, ThreadPoolExecutor};
 pub use pool_future::PoolFuture;

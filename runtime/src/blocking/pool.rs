@@ -35,12 +35,11 @@ use std::time::Duration;
 use slab::Slab;
 
 use super::job::{Job, JobCell, QueuedJob};
-use super::PoolFuture;
+use super::{Map, PoolFuture};
 use crate::park::{time_left, TimeLeft};
 use crate::shim::{
     lock, thread, Arc, AtomicBool, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering,
 };
-use crate::task::JoinError;
 
 /// A new worker is started while more than this many jobs wait per idle worker.
 pub(crate) const QUEUED_JOBS_PER_IDLE_WORKER: usize = 5;
@@ -296,7 +295,7 @@ impl ThreadPoolExecutor {
                 self.submit(move || function(item))
             })
             .collect();
-        Map { futures }
+        Map::new(futures)
     }
 
     /// Stops accepting jobs. With `cancel_futures`, jobs still queued are cancelled (their
@@ -505,23 +504,3 @@ fn spin_for_work(shared: &PoolShared) {
     }
     shared.spinning.store(false, Ordering::Release);
 }
-
-/// The iterator returned by [`ThreadPoolExecutor::map`]: each job's result, in input order.
-#[derive(Debug)]
-pub struct Map<T> {
-    futures: VecDeque<PoolFuture<T>>,
-}
-
-impl<T> Iterator for Map<T> {
-    type Item = Result<T, JoinError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.futures.pop_front().map(PoolFuture::result)
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.futures.len(), Some(self.futures.len()))
-    }
-}
-
-impl<T> ExactSizeIterator for Map<T> {}

@@ -1,9 +1,10 @@
-//! The runtime's loop-thread half: the run queue, the task list, the timers and the driver.
+//! The runtime's loop-thread half: the run queue, the task list, the timers, the reactor, the
+//! driver, and the blocking pool once `run_in_executor` has been used.
 //!
 //! Nothing here is shared with other threads, so nothing here takes a lock or an atomic
 //! read-modify-write: `RefCell`s suffice. Each `RefCell` is borrowed only for the duration of one
-//! queue or list operation and never across a poll, because a polled future may spawn, wake or
-//! register a timer and so re-enter this struct.
+//! queue or list operation and never across a poll, because a polled future may spawn, wake,
+//! register a timer or a socket, and so re-enter this struct.
 //!
 //! The loop itself, which calls these operations in order, is in `run_loop.rs`.
 

@@ -13,7 +13,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::raw::JoinRef;
+use super::join_ref::JoinRef;
 use super::JoinError;
 
 /// An owned permission to await a spawned task's output, and to cancel the task.

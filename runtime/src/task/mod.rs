@@ -16,12 +16,14 @@
 //! 5. **Free**: every holder (task list, queue entry, join handle, each waker clone) owns one
 //!    counted reference; the last one to let go frees the allocation.
 //!
-//! All `unsafe` code of the crate's task machinery is in `raw.rs`, `waker.rs` and `list.rs`;
+//! All `unsafe` code of the crate's task machinery is in `raw.rs`, `join_ref.rs`, `waker.rs` and
+//! `list.rs`;
 //! `raw.rs`'s module doc gives the access rules that make it sound. Their tests, and the crate's
 //! task tests, run under Miri (see DESIGN.md).
 
 mod join_error;
 mod join_handle;
+mod join_ref;
 mod list;
 mod raw;
 mod state;

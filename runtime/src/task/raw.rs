@@ -30,6 +30,9 @@
 //! | `slot` as output | the loop thread, then the `JoinRef` | the loop writes it before setting `COMPLETE`; from then on the join handle owns it |
 //! | `join_waker` | the `JoinRef` while `JOIN_WAKER` is clear; read-only for both sides while it is set | — |
 //!
+//! The join handle's side of the protocol (`JoinRef`: taking the output, registering its waker,
+//! giving up its interest) is in `join_ref.rs`.
+//!
 //! "The loop thread" is proven by a [`LoopToken`]: one exists per runtime, it is created on the
 //! thread that runs that runtime's loop and it can never leave it (`!Send`). Every operation that
 //! touches the future takes one and checks that it belongs to the task's runtime. That is what
@@ -45,13 +48,13 @@
 //!    only the header.
 
 use std::future::Future;
-use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
+use super::join_ref::JoinRef;
 use super::state::{Snapshot, State, WakeAction};
 use super::waker;
 use super::JoinError;
@@ -62,10 +65,10 @@ use crate::shim::{Arc, UnsafeCell};
 #[repr(C)]
 pub(crate) struct Header {
     pub(super) state: State,
-    vtable: &'static Vtable,
+    pub(super) vtable: &'static Vtable,
     scheduler: Arc<Shared>,
     pub(super) links: UnsafeCell<Links>,
-    join_waker: UnsafeCell<Option<Waker>>,
+    pub(super) join_waker: UnsafeCell<Option<Waker>>,
 }
 
 /// A task's neighbours in its runtime's task list.
@@ -88,16 +91,16 @@ union Slot<F: Future> {
 }
 
 /// The operations that need the future's concrete type, one table per `F`.
-struct Vtable {
+pub(super) struct Vtable {
     /// Polls the future. On `Ready` (or a panic) the future has been dropped and the output
     /// written to the slot.
     poll: unsafe fn(NonNull<Header>, &mut Context<'_>) -> Poll<()>,
     /// Drops the future and writes `Err(error)` as the output.
     cancel: unsafe fn(NonNull<Header>, JoinError),
     /// Moves the output into `*(dst as *mut Option<Result<F::Output, JoinError>>)`.
-    take_output: unsafe fn(NonNull<Header>, *mut ()),
+    pub(super) take_output: unsafe fn(NonNull<Header>, *mut ()),
     /// Drops the output in place.
-    drop_output: unsafe fn(NonNull<Header>),
+    pub(super) drop_output: unsafe fn(NonNull<Header>),
     /// Frees the allocation.
     dealloc: unsafe fn(NonNull<Header>),
 }
@@ -273,11 +276,8 @@ impl TaskRef {
             listed: TaskRef { header },
             queued: TaskRef { header },
         };
-        let join = JoinRef {
-            task: ManuallyDrop::new(TaskRef { header }),
-            output_taken: false,
-            _output: PhantomData,
-        };
+        // SAFETY: the handle's reference, for a task whose output type is `F::Output`.
+        let join = unsafe { JoinRef::new(TaskRef { header }) };
         (new_task, join)
     }
 
@@ -305,6 +305,11 @@ impl TaskRef {
     /// Gives up ownership of this reference without releasing it.
     pub(super) fn into_raw(self) -> NonNull<Header> {
         ManuallyDrop::new(self).header
+    }
+
+    /// The header's address (the handle's identity for the join protocol).
+    pub(super) fn header_ptr(&self) -> NonNull<Header> {
+        self.header
     }
 
     pub(super) fn header(&self) -> &Header {
@@ -453,112 +458,5 @@ unsafe fn free(header: NonNull<Header>) {
             "freed a task whose future is alive: {state:?}"
         );
         (header.as_ref().vtable.dealloc)(header)
-    }
-}
-
-/// The join handle's reference to its task, typed with the output. Created only by
-/// [`TaskRef::allocate`], so `T` is always the task's real output type.
-pub(crate) struct JoinRef<T> {
-    /// The handle's reference; released by hand in `drop`, where the interest protocol decides
-    /// whether the release already happened.
-    task: ManuallyDrop<TaskRef>,
-    /// Set once `poll_output` has returned the output; the slot is empty from then on.
-    output_taken: bool,
-    /// `JoinRef<T>` moves a `T` to wherever it is polled: `Send` only if `T` is.
-    _output: PhantomData<T>,
-}
-
-impl<T> JoinRef<T> {
-    pub(crate) fn task(&self) -> &TaskRef {
-        &self.task
-    }
-
-    pub(crate) fn is_finished(&self) -> bool {
-        self.task.state().is_complete()
-    }
-
-    /// Requests cancellation: the loop drops the future before polling it again.
-    pub(crate) fn abort(&self) {
-        let header = self.task.header();
-        if header.state.request_cancel() == WakeAction::Enqueue {
-            schedule(TaskRef {
-                header: self.task.header,
-            });
-        }
-    }
-
-    /// Returns the output if the task is complete; otherwise arranges for `cx`'s waker to be woken
-    /// when it is.
-    ///
-    /// # Panics
-    /// If the output was already returned.
-    pub(crate) fn poll_output(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
-        assert!(
-            !self.output_taken,
-            "JoinHandle polled after it already returned its output"
-        );
-        let header = self.task.header();
-        let state = header.state.load();
-        if state.is_complete() {
-            return Poll::Ready(self.take_output());
-        }
-        if state.has_join_waker() {
-            // The task side owns the slot, but reading is shared: is the stored waker ours?
-            let same = header.join_waker.with(|waker| {
-                // SAFETY: while JOIN_WAKER is set nobody writes the slot.
-                unsafe { &*waker }
-                    .as_ref()
-                    .is_some_and(|waker| waker.will_wake(cx.waker()))
-            });
-            if same {
-                return Poll::Pending;
-            }
-            if header.state.unset_join_waker().is_err() {
-                return Poll::Ready(self.take_output());
-            }
-        }
-        // JOIN_WAKER is clear: the slot is ours to write.
-        // SAFETY: the task side reads the slot only while JOIN_WAKER is set.
-        header
-            .join_waker
-            .with_mut(|waker| unsafe { *waker = Some(cx.waker().clone()) });
-        match header.state.set_join_waker() {
-            Ok(()) => Poll::Pending,
-            Err(_) => Poll::Ready(self.take_output()),
-        }
-    }
-
-    fn take_output(&mut self) -> Result<T, JoinError> {
-        let mut output: Option<Result<T, JoinError>> = None;
-        // SAFETY: COMPLETE was observed with Acquire and we hold JOIN_INTEREST, so the slot holds
-        // the output and it is ours; `T` is the task's output type (see the type's doc).
-        unsafe {
-            (self.task.header().vtable.take_output)(
-                self.task.header,
-                &mut output as *mut Option<Result<T, JoinError>> as *mut (),
-            )
-        };
-        self.output_taken = true;
-        output.expect("take_output always writes the output")
-    }
-}
-
-impl<T> Drop for JoinRef<T> {
-    fn drop(&mut self) {
-        // SAFETY: `self.task` is never used again: this is the handle's drop.
-        let task = unsafe { ManuallyDrop::take(&mut self.task) };
-        if self.output_taken {
-            return; // `task` drops here, releasing the handle's reference.
-        }
-        match task.header().state.drop_join_interest() {
-            // Not complete: the reference was released together with the interest, and the loop
-            // will drop the output when it comes.
-            Ok(()) => {
-                task.into_raw();
-            }
-            // Complete: the output is ours and nobody else will drop it.
-            // SAFETY: COMPLETE with JOIN_INTEREST means the slot holds the output, owned by us.
-            Err(()) => unsafe { (task.header().vtable.drop_output)(task.header) },
-        }
     }
 }

@@ -1,0 +1,35 @@
+//! `Map`: the results of [`ThreadPoolExecutor::map`](super::ThreadPoolExecutor::map), in input
+//! order. Every job is already submitted; each `next` blocks for the next result in turn.
+
+#![forbid(unsafe_code)]
+
+use std::collections::VecDeque;
+
+use super::PoolFuture;
+use crate::task::JoinError;
+
+/// The iterator returned by [`ThreadPoolExecutor::map`]: each job's result, in input order.
+#[derive(Debug)]
+pub struct Map<T> {
+    futures: VecDeque<PoolFuture<T>>,
+}
+
+impl<T> Map<T> {
+    pub(super) fn new(futures: VecDeque<PoolFuture<T>>) -> Map<T> {
+        Map { futures }
+    }
+}
+
+impl<T> Iterator for Map<T> {
+    type Item = Result<T, JoinError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.futures.pop_front().map(PoolFuture::result)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.futures.len(), Some(self.futures.len()))
+    }
+}
+
+impl<T> ExactSizeIterator for Map<T> {}
