@@ -7,7 +7,7 @@
 //! Each chapter prints what it does and what happened. It grows with each capability of the
 //! runtime; today: tasks, cancellation, timeouts, a wake-up from another thread, blocking work
 //! on the thread pool, serving and fetching over loopback, and composing tasks (gather,
-//! task_group, as_completed).
+//! task_group, as_completed), and synchronisation (a semaphore limit, an event).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -260,6 +260,43 @@ async fn composing() {
     println!("  as_completed, in completion order: {order:?}");
 }
 
+async fn synchronisation() {
+    chapter("8. Synchronisation: a semaphore limit and an event");
+    // 10 "API calls", at most 2 at a time.
+    let limit = Rc::new(evloop::sync::Semaphore::new(2));
+    let running = Rc::new(std::cell::Cell::new(0));
+    let peak = Rc::new(std::cell::Cell::new(0));
+    let start_line = Rc::new(evloop::sync::Event::new());
+    let calls: Vec<_> = (0..10)
+        .map(|_| {
+            let (limit, running, peak, start_line) = (
+                limit.clone(),
+                running.clone(),
+                peak.clone(),
+                start_line.clone(),
+            );
+            spawn(async move {
+                start_line.wait().await; // everyone waits for the starting signal
+                let _permit = limit.acquire().await;
+                running.set(running.get() + 1);
+                peak.set(peak.get().max(running.get()));
+                sleep(Duration::from_millis(2)).await;
+                running.set(running.get() - 1);
+            })
+        })
+        .collect();
+    yield_now().await;
+    println!("  10 calls waiting for the event; setting it");
+    start_line.set();
+    for call in calls {
+        call.await.unwrap();
+    }
+    println!(
+        "  all done; at most {} ran at once (Semaphore(2))",
+        peak.get()
+    );
+}
+
 fn main() {
     println!("evloop tour: one thread, many tasks");
     evloop::run(async {
@@ -270,6 +307,7 @@ fn main() {
         blocking_work().await;
         networking().await;
         composing().await;
+        synchronisation().await;
     });
     println!("\nevloop::run returned: every task still alive was cancelled. Tour over.");
 }

@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use super::PoolFuture;
 use crate::task::JoinError;
 
-/// The iterator returned by [`ThreadPoolExecutor::map`]: each job's result, in input order.
+/// The iterator returned by [`ThreadPoolExecutor::map`](super::ThreadPoolExecutor::map): each job's result, in input order.
 #[derive(Debug)]
 pub struct Map<T> {
     futures: VecDeque<PoolFuture<T>>,

@@ -218,7 +218,7 @@ impl ThreadPoolExecutor {
     /// Queues `function` to run on a worker thread and returns its [`PoolFuture`] at once.
     ///
     /// After [`shutdown`](ThreadPoolExecutor::shutdown), the job is refused: the returned future
-    /// is already done, with a [`JoinError`] saying the pool was shut down.
+    /// is already done, with a [`JoinError`](crate::JoinError) saying the pool was shut down.
     ///
     /// # Panics
     ///

@@ -1,0 +1,147 @@
+//! `Event`: a flag that tasks (and threads) can wait for — asyncio's `asyncio.Event`.
+//!
+//! `set` raises the flag and grants every current waiter (see `wait_queue.rs`), so a waiter woken
+//! by `set` returns even if `clear` comes before it runs, as in asyncio. `wait` after `set` returns
+//! at once.
+
+#![forbid(unsafe_code)]
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::wait_queue::{wake_all, WaitQueue};
+use crate::shim::{lock, Mutex};
+
+/// An event flag: [`set`](Event::set) wakes every waiter; [`wait`](Event::wait) returns once it is
+/// set.
+///
+/// # Examples
+///
+/// ```
+/// use std::rc::Rc;
+/// use evloop::sync::Event;
+///
+/// evloop::run(async {
+///     let ready = Rc::new(Event::new());
+///     let waiter = evloop::spawn({
+///         let ready = ready.clone();
+///         async move {
+///             ready.wait().await;
+///             "proceeded"
+///         }
+///     });
+///     evloop::yield_now().await;
+///     assert!(!waiter.is_finished());
+///     ready.set();
+///     assert_eq!(waiter.await.unwrap(), "proceeded");
+///     ready.wait().await; // already set: at once
+/// });
+/// ```
+#[derive(Default)]
+pub struct Event {
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    set: bool,
+    waiters: WaitQueue,
+}
+
+impl Event {
+    /// A cleared event.
+    pub fn new() -> Event {
+        Event::default()
+    }
+
+    /// Sets the flag and wakes every waiter.
+    pub fn set(&self) {
+        let wakers = {
+            let mut state = lock(&self.state);
+            state.set = true;
+            let mut wakers = Vec::new();
+            state.waiters.grant_all(&mut wakers);
+            wakers
+        };
+        wake_all(wakers);
+    }
+
+    /// Clears the flag: later `wait`s wait again.
+    pub fn clear(&self) {
+        lock(&self.state).set = false;
+    }
+
+    /// Whether the flag is set.
+    pub fn is_set(&self) -> bool {
+        lock(&self.state).set
+    }
+
+    /// Waits until the flag is set (returns at once if it is).
+    pub fn wait(&self) -> EventWait<'_> {
+        EventWait {
+            event: self,
+            key: None,
+        }
+    }
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = lock(&self.state);
+        f.debug_struct("Event")
+            .field("set", &state.set)
+            .field("waiters", &state.waiters)
+            .finish()
+    }
+}
+
+/// The future returned by [`Event::wait`].
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct EventWait<'a> {
+    event: &'a Event,
+    key: Option<usize>,
+}
+
+impl Future for EventWait<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = lock(&self.event.state);
+        match self.key {
+            Some(key) => {
+                if state.waiters.poll_granted(key, cx) {
+                    drop(state);
+                    self.key = None;
+                    return Poll::Ready(());
+                }
+                Poll::Pending
+            }
+            None if state.set => Poll::Ready(()),
+            None => {
+                let key = state.waiters.push(1, cx.waker());
+                drop(state);
+                self.key = Some(key);
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl Drop for EventWait<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            // A notification never taken needs no passing on: `set` notified everyone.
+            lock(&self.event.state).waiters.remove(key);
+        }
+    }
+}
+
+impl fmt::Debug for EventWait<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventWait")
+            .field("queued", &self.key.is_some())
+            .finish()
+    }
+}

@@ -1,0 +1,180 @@
+//! The waiter queue every synchronisation primitive is built on: a FIFO of waiting futures, each
+//! with a waker and a *grant* slot.
+//!
+//! A primitive keeps its state (permits, a flag) and a `WaitQueue` under one mutex. When a waiter
+//! can proceed, the primitive does not merely wake it: it **grants** it what it waited for (its
+//! permits, the event's notification) inside the same critical section, and then wakes it. The
+//! woken future finds the grant when it polls. This is what makes cancellation safe:
+//!
+//! - a waiter dropped *before* it was granted is simply removed; nothing was given to it;
+//! - a waiter dropped *after* it was granted but before it saw the grant gives the grant back
+//!   ([`WaitQueue::remove`] reports it), and the primitive passes it to the next waiter — so no
+//!   permit or wake-up is ever lost (asyncio's Semaphore shipped exactly this bug);
+//! - waiters are granted strictly in arrival order; a newcomer only proceeds at once if the queue
+//!   is empty, so it never jumps the queue (FIFO fairness).
+//!
+//! Keys come from a slab; a waiter keeps its key from its first `Pending` until it is granted and
+//! polled, or dropped.
+
+#![forbid(unsafe_code)]
+
+use std::collections::VecDeque;
+use std::task::{Context, Waker};
+
+use slab::Slab;
+
+struct Waiter {
+    /// How much the waiter asks for (permits); 1 for a plain notification.
+    need: usize,
+    waker: Option<Waker>,
+    granted: bool,
+}
+
+/// A FIFO of waiters, kept under its primitive's mutex.
+#[derive(Default)]
+pub(crate) struct WaitQueue {
+    waiters: Slab<Waiter>,
+    /// Keys of the waiters not granted yet, oldest first.
+    order: VecDeque<usize>,
+}
+
+/// What `remove` found about a waiter that went away.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Removed {
+    /// It was still waiting: nothing to give back.
+    Waiting,
+    /// It had been granted `need`, which it never took: the primitive must pass it on.
+    Granted { need: usize },
+}
+
+impl WaitQueue {
+    /// `true` if nobody is waiting for a grant.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// Queues a waiter asking for `need`; returns its key.
+    pub(crate) fn push(&mut self, need: usize, waker: &Waker) -> usize {
+        let key = self.waiters.insert(Waiter {
+            need,
+            waker: Some(waker.clone()),
+            granted: false,
+        });
+        self.order.push_back(key);
+        key
+    }
+
+    /// If waiter `key` has been granted, removes it and returns `true`; otherwise refreshes its
+    /// waker and returns `false`.
+    pub(crate) fn poll_granted(&mut self, key: usize, cx: &mut Context<'_>) -> bool {
+        let waiter = &mut self.waiters[key];
+        if waiter.granted {
+            self.waiters.remove(key);
+            return true;
+        }
+        match &waiter.waker {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            _ => waiter.waker = Some(cx.waker().clone()),
+        }
+        false
+    }
+
+    /// Removes a waiter that is going away (its future was dropped).
+    pub(crate) fn remove(&mut self, key: usize) -> Removed {
+        let waiter = self.waiters.remove(key);
+        if waiter.granted {
+            Removed::Granted { need: waiter.need }
+        } else {
+            self.order.retain(|&waiting| waiting != key);
+            Removed::Waiting
+        }
+    }
+
+    /// Grants waiters in arrival order for as long as `take(need)` accepts the oldest one's
+    /// request, and collects their wakers into `wakers` (to be called after the lock is released).
+    pub(crate) fn grant_in_order(
+        &mut self,
+        mut take: impl FnMut(usize) -> bool,
+        wakers: &mut Vec<Waker>,
+    ) {
+        while let Some(&key) = self.order.front() {
+            let waiter = &mut self.waiters[key];
+            if !take(waiter.need) {
+                break;
+            }
+            waiter.granted = true;
+            wakers.extend(waiter.waker.take());
+            self.order.pop_front();
+        }
+    }
+
+    /// Grants every waiter (an event being set), collecting their wakers.
+    pub(crate) fn grant_all(&mut self, wakers: &mut Vec<Waker>) {
+        self.grant_in_order(|_| true, wakers);
+    }
+}
+
+impl std::fmt::Debug for WaitQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WaitQueue")
+            .field("waiting", &self.order.len())
+            .field(
+                "granted_not_taken",
+                &(self.waiters.len() - self.order.len()),
+            )
+            .finish()
+    }
+}
+
+/// Wakes the wakers a critical section collected, after its lock was released.
+pub(crate) fn wake_all(wakers: Vec<Waker>) {
+    for waker in wakers {
+        waker.wake();
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::task::Waker;
+
+    #[test]
+    fn grants_go_in_arrival_order_and_stop_at_the_first_that_does_not_fit() {
+        let mut queue = WaitQueue::default();
+        let waker = Waker::noop();
+        let big = queue.push(5, waker);
+        let small = queue.push(1, waker);
+        let mut available = 3;
+        let mut wakers = Vec::new();
+        queue.grant_in_order(
+            |need| {
+                if need <= available {
+                    available -= need;
+                    true
+                } else {
+                    false
+                }
+            },
+            &mut wakers,
+        );
+        assert!(
+            wakers.is_empty(),
+            "the small waiter must not jump the big one"
+        );
+        let mut cx = Context::from_waker(waker);
+        assert!(!queue.poll_granted(small, &mut cx));
+        assert_eq!(queue.remove(big), Removed::Waiting);
+        queue.grant_in_order(|need| need <= available, &mut wakers);
+        assert_eq!(wakers.len(), 1);
+        assert!(queue.poll_granted(small, &mut cx));
+        assert!(queue.is_empty());
+    }
+
+    #[test]
+    fn a_granted_waiter_that_goes_away_gives_its_grant_back() {
+        let mut queue = WaitQueue::default();
+        let key = queue.push(2, Waker::noop());
+        queue.grant_all(&mut Vec::new());
+        assert_eq!(queue.remove(key), Removed::Granted { need: 2 });
+    }
+}
