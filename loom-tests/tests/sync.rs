@@ -8,7 +8,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Wake, Waker};
 
-use evloop::sync::{Event, Semaphore};
+use evloop::sync::{Event, Mutex, Semaphore};
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
@@ -96,5 +96,38 @@ fn event_set_races_wait() {
         event.set();
         waiter.join().unwrap();
         assert!(event.is_set());
+    });
+}
+
+/// Two threads update data behind the async `Mutex`, one of them giving up a queued attempt
+/// first. Properties: no lost update (exclusion), nobody waits forever, the lock ends up free.
+#[test]
+fn a_mutex_excludes_even_with_a_cancelled_waiter() {
+    loom::model(|| {
+        let mutex = Arc::new(Mutex::new(0));
+        let other = {
+            let mutex = mutex.clone();
+            thread::spawn(move || {
+                // A queued attempt that is abandoned (boxed, so that `drop` really drops the
+                // future: `pin!` would keep it alive, and queued, until the end of the scope),
+                // then a real one.
+                let mut attempt = Box::pin(mutex.lock());
+                let _ = attempt
+                    .as_mut()
+                    .poll(&mut Context::from_waker(Waker::noop()));
+                drop(attempt);
+                let mut guard = block_on(mutex.lock());
+                let value = *guard;
+                *guard = value + 1;
+            })
+        };
+        {
+            let mut guard = block_on(mutex.lock());
+            let value = *guard;
+            *guard = value + 1;
+        }
+        other.join().unwrap();
+        assert_eq!(*block_on(mutex.lock()), 2);
+        assert!(!mutex.is_locked());
     });
 }

@@ -36,7 +36,7 @@
 //! | `asyncio.sleep(0)` | [`yield_now`] | `yield_now.rs` |
 //! | `asyncio.sleep`, `asyncio.wait_for` | [`time::sleep`], [`time::timeout`] | `time/` |
 //! | `loop.call_soon_threadsafe` | [`Handle::call_soon_threadsafe`] | `runtime/handle.rs` |
-//! | `asyncio.Semaphore`, `BoundedSemaphore`, `Event` | [`sync::Semaphore`], [`sync::BoundedSemaphore`], [`sync::Event`] | `sync/` |
+//! | `asyncio.Lock`, `Semaphore`, `BoundedSemaphore`, `Event` | [`sync::Mutex`], [`sync::Lock`], [`sync::Semaphore`], [`sync::BoundedSemaphore`], [`sync::Event`] | `sync/` |
 //! | `asyncio.run_coroutine_threadsafe` | [`Handle::run_coroutine_threadsafe`] → [`ConcurrentFuture`] | `runtime/` |
 //! | `asyncio.gather`, `return_exceptions=True` | [`gather()`], [`gather_all`], [`gather!`] | `compose/gather.rs`, `compose/join.rs` |
 //! | `async with asyncio.TaskGroup() as tg` | [`task_group`] → [`TaskGroup`] | `compose/task_group.rs` |

@@ -9,14 +9,16 @@
 //! The state of each primitive sits behind a mutex from the loom shim, so the loom models check
 //! these very types across threads.
 //!
-//! Available so far: [`Semaphore`], [`BoundedSemaphore`], [`Event`]. (Issue 6 continues with
-//! `Mutex`/`Lock`, `Condition`, `Barrier`, the queues and `oneshot`.)
+//! Available so far: [`Mutex`]/[`Lock`], [`Semaphore`], [`BoundedSemaphore`], [`Event`]. (Issue 6
+//! continues with `Condition`, `Barrier`, the queues and `oneshot`.)
 
 mod event;
+mod mutex;
 mod semaphore;
 pub(crate) mod wait_queue;
 
 pub use event::{Event, EventWait};
+pub use mutex::{Lock, Mutex, MutexGuard};
 pub use semaphore::{
     Acquire, BoundedAcquire, BoundedPermit, BoundedSemaphore, NoPermits, Semaphore,
     SemaphorePermit, TooManyPermits,
