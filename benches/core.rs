@@ -14,9 +14,7 @@
 
 mod harness;
 
-use std::future::Future;
 use std::hint::black_box;
-use std::rc::Rc;
 use std::time::Duration;
 
 use harness::{Per, Workload};
@@ -98,13 +96,7 @@ mod evloop_work {
 mod tokio_work {
     use super::*;
 
-    fn run<F: Future>(future: F) -> F::Output {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .unwrap();
-        tokio::task::LocalSet::new().block_on(&rt, future)
-    }
+    use crate::harness::tokio_run as run;
 
     pub fn spawn_many() {
         run(async {
@@ -165,20 +157,8 @@ mod tokio_work {
 
 mod smol_work {
     use super::*;
-    use async_executor::{LocalExecutor, Task};
-
-    thread_local! {
-        static EXECUTOR: Rc<LocalExecutor<'static>> = Rc::new(LocalExecutor::new());
-    }
-
-    fn spawn<T: 'static>(future: impl Future<Output = T> + 'static) -> Task<T> {
-        EXECUTOR.with(|executor| executor.spawn(future))
-    }
-
-    fn run<F: Future>(future: F) -> F::Output {
-        let executor = EXECUTOR.with(Rc::clone);
-        async_io::block_on(executor.run(future))
-    }
+    use crate::harness::{smol_run as run, smol_spawn as spawn};
+    use async_executor::Task;
 
     pub fn spawn_many() {
         run(async {

@@ -5,7 +5,37 @@
 // Each benchmark binary compiles this module on its own and uses part of it.
 #![allow(dead_code)]
 
+use std::future::Future;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
+
+/// Runs `future` on tokio's single-threaded runtime, inside a `LocalSet` so that it may
+/// `spawn_local` `!Send` tasks, as evloop's tasks may be.
+pub fn tokio_run<F: Future>(future: F) -> F::Output {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    tokio::task::LocalSet::new().block_on(&runtime, future)
+}
+
+thread_local! {
+    static SMOL_EXECUTOR: Rc<async_executor::LocalExecutor<'static>> =
+        Rc::new(async_executor::LocalExecutor::new());
+}
+
+/// Spawns on this thread's smol `LocalExecutor` (the one `smol_run` drives).
+pub fn smol_spawn<T: 'static>(
+    future: impl Future<Output = T> + 'static,
+) -> async_executor::Task<T> {
+    SMOL_EXECUTOR.with(|executor| executor.spawn(future))
+}
+
+/// Runs `future` on this thread's smol `LocalExecutor`, driven by async-io's `block_on`.
+pub fn smol_run<F: Future>(future: F) -> F::Output {
+    let executor = SMOL_EXECUTOR.with(Rc::clone);
+    async_io::block_on(executor.run(future))
+}
 
 /// One workload: a name for the table, how many operations one run makes, and one run per
 /// runtime, in the order of the table's columns.

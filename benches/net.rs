@@ -80,13 +80,7 @@ mod tokio_net {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::{TcpListener, TcpStream};
 
-    fn run<F: Future>(future: F) -> F::Output {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_io()
-            .build()
-            .unwrap();
-        tokio::task::LocalSet::new().block_on(&rt, future)
-    }
+    use crate::harness::tokio_run as run;
 
     pub fn echo() {
         run(async {

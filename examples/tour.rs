@@ -7,7 +7,8 @@
 //! Each chapter prints what it does and what happened. It grows with each capability of the
 //! runtime; today: tasks, cancellation, timeouts, a wake-up from another thread, blocking work
 //! on the thread pool, serving and fetching over loopback, and composing tasks (gather,
-//! task_group, as_completed), and synchronisation (a semaphore limit, an event).
+//! task_group, as_completed), and synchronisation (a semaphore limit, an event, a queue fed by a
+//! thread).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -261,7 +262,7 @@ async fn composing() {
 }
 
 async fn synchronisation() {
-    chapter("8. Synchronisation: a semaphore limit and an event");
+    chapter("8. Synchronisation: a semaphore limit, an event, a queue");
     // 10 "API calls", at most 2 at a time.
     let limit = Rc::new(evloop::sync::Semaphore::new(2));
     let running = Rc::new(std::cell::Cell::new(0));
@@ -295,6 +296,24 @@ async fn synchronisation() {
         "  all done; at most {} ran at once (Semaphore(2))",
         peak.get()
     );
+
+    // A bounded queue between a plain thread and a task: the thread blocks while it is full.
+    let queue = std::sync::Arc::new(evloop::sync::Queue::new(2));
+    let producer = std::thread::spawn({
+        let queue = queue.clone();
+        move || {
+            for word in ["queues", "connect", "threads", "and", "tasks"] {
+                queue.put_blocking(word).unwrap();
+            }
+            queue.shutdown(); // no more items: the consumer's get() fails once it is empty
+        }
+    });
+    let mut words = Vec::new();
+    while let Ok(word) = queue.get().await {
+        words.push(word);
+    }
+    producer.join().unwrap();
+    println!("  from a thread through Queue(2): {}", words.join(" "));
 }
 
 fn main() {

@@ -8,7 +8,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Wake, Waker};
 
-use evloop::sync::{Event, Mutex, Semaphore};
+use evloop::sync::{oneshot, Barrier, Condition, Event, Mutex, Queue, Semaphore};
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
@@ -130,4 +130,173 @@ fn a_mutex_excludes_even_with_a_cancelled_waiter() {
         assert_eq!(*block_on(mutex.lock()), 2);
         assert!(!mutex.is_locked());
     });
+}
+
+/// `notify_all` on one thread races a `wait_for` on another: whichever comes first, the waiter
+/// returns, with the lock held and the flag it waited for set (no lost wake-up: a waiter queues
+/// itself before it unlocks).
+#[test]
+fn condition_notify_races_wait() {
+    loom::model(|| {
+        let shared = Arc::new((Mutex::new(false), Condition::new()));
+        let waiter = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let (ready, condition) = &*shared;
+                let guard =
+                    block_on(async { condition.wait_for(ready.lock().await, |r| *r).await });
+                assert!(*guard);
+            })
+        };
+        {
+            let (ready, condition) = &*shared;
+            *block_on(ready.lock()) = true;
+            condition.notify_all();
+        }
+        waiter.join().unwrap();
+    });
+}
+
+/// Two waiters are queued; one is cancelled on another thread while `notify(1)` runs. Whether the
+/// notification reached the cancelled one first or not, the other one is woken.
+#[test]
+fn a_cancelled_condition_waiter_passes_its_notification_on() {
+    loom::model(|| {
+        let shared = Arc::new((Mutex::new(()), Condition::new()));
+        let queue_a_waiter = |shared: Arc<(Mutex<()>, Condition)>| {
+            let mut waiter = Box::pin(async move {
+                let (mutex, condition) = &*shared;
+                drop(condition.wait(mutex.lock().await).await);
+            });
+            let polled = waiter
+                .as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()));
+            assert!(polled.is_pending(), "queued on the condition");
+            waiter
+        };
+        let cancelled = queue_a_waiter(shared.clone());
+        let survivor = queue_a_waiter(shared.clone());
+        let canceller = thread::spawn(move || drop(cancelled));
+        shared.1.notify(1);
+        block_on(survivor);
+        canceller.join().unwrap();
+    });
+}
+
+/// Two parties meet at a barrier from two threads: both are released, with indexes 0 and 1.
+#[test]
+fn a_barrier_releases_both_threads() {
+    loom::model(|| {
+        let barrier = Arc::new(Barrier::new(2));
+        let other = {
+            let barrier = barrier.clone();
+            thread::spawn(move || block_on(barrier.wait()).unwrap())
+        };
+        let mine = block_on(barrier.wait()).unwrap();
+        let theirs = other.join().unwrap();
+        assert_eq!(mine + theirs, 1, "indexes 0 and 1");
+        assert_eq!(barrier.n_waiting(), 0);
+    });
+}
+
+/// A producer thread puts two items into a queue of one slot while the consumer cancels a get
+/// (maybe after an item was promised to it) and then gets twice. Property: both items arrive,
+/// in order, once each; nobody waits forever.
+#[test]
+fn queue_items_survive_a_cancelled_get() {
+    loom::model(|| {
+        let queue = Arc::new(Queue::new(1));
+        let producer = {
+            let queue = queue.clone();
+            thread::spawn(move || {
+                block_on(queue.put(1)).unwrap();
+                block_on(queue.put(2)).unwrap();
+            })
+        };
+        let mut cancelled = Box::pin(queue.get());
+        if let Poll::Ready(item) = cancelled
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
+            // It got item 1 outright: that get completed, so there was nothing to cancel.
+            assert_eq!(item, Ok(1));
+            drop(cancelled);
+            assert_eq!(block_on(queue.get()), Ok(2));
+        } else {
+            drop(cancelled);
+            assert_eq!(block_on(queue.get()), Ok(1));
+            assert_eq!(block_on(queue.get()), Ok(2));
+        }
+        producer.join().unwrap();
+        assert!(queue.is_empty());
+    });
+}
+
+/// `shutdown` races a getter on another thread: the item put before it is either received by the
+/// getter or still in the queue, never lost; the getter always returns.
+#[test]
+fn queue_shutdown_races_get() {
+    loom::model(|| {
+        let queue = Arc::new(Queue::new(0));
+        let getter = {
+            let queue = queue.clone();
+            thread::spawn(move || block_on(queue.get()))
+        };
+        queue.put_nowait(7).unwrap();
+        queue.shutdown();
+        match getter.join().unwrap() {
+            Ok(item) => assert_eq!(item, 7),
+            Err(_) => panic!("the item was there before shutdown, so the getter must get it"),
+        }
+        assert!(queue.is_empty());
+    });
+}
+
+/// A value is sent on one thread while the receiver is polled and then dropped on another: the
+/// value is dropped exactly once, whoever drops it, and the sender's result says which happened.
+#[test]
+fn oneshot_send_races_receiver_poll_and_drop() {
+    loom::model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (sender, receiver) = oneshot::channel();
+        let sent = {
+            let drops = drops.clone();
+            thread::spawn(move || sender.send(CountDrop(drops)).is_ok())
+        };
+        let mut receiver = Box::pin(receiver);
+        let received = receiver
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()));
+        let got_it = matches!(received, Poll::Ready(Ok(_)));
+        drop(received);
+        drop(receiver);
+        let sent = sent.join().unwrap();
+        assert!(sent || !got_it, "received a value nobody sent");
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            1,
+            "the value is dropped exactly once"
+        );
+    });
+}
+
+/// The only sender is dropped on one thread while the receiver waits on another: the receiver
+/// learns the promise is broken instead of waiting forever.
+#[test]
+fn oneshot_sender_drop_wakes_the_receiver() {
+    loom::model(|| {
+        let (sender, receiver) = oneshot::channel::<u8>();
+        let dropper = thread::spawn(move || drop(sender));
+        assert!(block_on(receiver).is_err());
+        dropper.join().unwrap();
+    });
+}
+
+/// Counts its drops.
+struct CountDrop(Arc<AtomicUsize>);
+
+impl Drop for CountDrop {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
 }

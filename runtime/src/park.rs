@@ -107,6 +107,17 @@ where
     }
 }
 
+/// Panics if the calling thread runs an evloop loop: a blocking `call` there would stop the loop
+/// (and every task on it) while it waits, usually forever. `instead` says what to do.
+pub(crate) fn assert_not_on_a_loop(call: &str, instead: &str) {
+    let on_a_loop = crate::runtime::with_local(|_| ()).is_some();
+    assert!(
+        !on_a_loop,
+        "{call} blocks its thread, and this thread runs an evloop loop, which would stop while it \
+         waits: {instead} instead"
+    );
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;

@@ -47,6 +47,11 @@ impl<T> UnsafeCell<T> {
         UnsafeCell(std::cell::UnsafeCell::new(value))
     }
 
+    /// The contents, consuming the cell.
+    pub(crate) fn into_inner(self) -> T {
+        self.0.into_inner()
+    }
+
     /// Runs `f` with a pointer for reading the contents. The caller's protocol must rule out a
     /// concurrent `with_mut`.
     pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {

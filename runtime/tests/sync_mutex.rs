@@ -11,14 +11,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use common::{block_on_thread, within};
+use common::{block_on_thread, poll_once, within};
 use evloop::sync::{Lock, Mutex};
 use evloop::time::timeout;
 use evloop::{spawn, yield_now};
-
-fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
-    std::pin::Pin::new(future).poll(&mut Context::from_waker(Waker::noop()))
-}
 
 #[test]
 fn the_lock_is_held_across_awaits_and_granted_in_arrival_order() {

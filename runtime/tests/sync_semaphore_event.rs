@@ -11,15 +11,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use common::{block_on_thread, within};
+use common::{block_on_thread, poll_once, within};
 use evloop::sync::{BoundedSemaphore, Event, Semaphore};
 use evloop::time::{sleep, timeout};
 use evloop::{spawn, yield_now};
-
-/// Polls a future once with a no-op waker (to put a waiter in the queue by hand).
-fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
-    std::pin::Pin::new(future).poll(&mut Context::from_waker(Waker::noop()))
-}
 
 #[test]
 fn permits_limit_concurrency_and_come_back() {

@@ -11,7 +11,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::wait_queue::{wake_all, WaitQueue};
+use super::wait_queue::{WaitQueue, Wakers};
 use crate::shim::{lock, Mutex};
 
 /// An event flag: [`set`](Event::set) wakes every waiter; [`wait`](Event::wait) returns once it is
@@ -61,11 +61,11 @@ impl Event {
         let wakers = {
             let mut state = lock(&self.state);
             state.set = true;
-            let mut wakers = Vec::new();
+            let mut wakers = Wakers::new();
             state.waiters.grant_all(&mut wakers);
             wakers
         };
-        wake_all(wakers);
+        wakers.wake_all();
     }
 
     /// Clears the flag: later `wait`s wait again.

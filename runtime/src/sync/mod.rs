@@ -1,24 +1,43 @@
-//! Synchronisation: coordinating tasks (and threads) — asyncio's `Lock`, `Semaphore`, `Event`, ...
+//! Synchronisation: coordinating tasks (and threads) — asyncio's `Lock`, `Semaphore`, `Event`,
+//! `Condition`, `Barrier`, `Queue` and futures set by hand.
 //!
-//! Every primitive here is `Send + Sync`, works under any executor (it only uses wakers), and is
-//! built on one waiter queue (`wait_queue.rs`) with FIFO order and *grants*: a waiter that can proceed
-//! is given what it waited for inside the primitive's critical section, then woken. That is what
-//! makes every `wait`/`acquire` future cancel-safe: dropped before its grant, it just leaves the
-//! queue; dropped after, it gives the grant back to the next waiter. Nothing is lost either way.
+//! Every primitive here is `Send + Sync` (where its contents allow), works under any executor (it
+//! only uses wakers), and is built on one waiter queue (`wait_queue.rs`) with FIFO order and
+//! *grants*: a waiter that can proceed is given what it waited for inside the primitive's critical
+//! section, then woken. That is what makes every `wait`/`acquire`/`get` future cancel-safe:
+//! dropped before its grant, it just leaves the queue; dropped after, it gives the grant back to
+//! the next waiter. Nothing is lost either way.
+//!
+//! | asyncio | evloop |
+//! |---|---|
+//! | `Lock` | [`Lock`] (= [`Mutex<()>`](Mutex)); `async with lock` is `let _held = lock.lock().await` |
+//! | `Semaphore`, `BoundedSemaphore` | [`Semaphore`], [`BoundedSemaphore`] |
+//! | `Event` | [`Event`] |
+//! | `Condition` | [`Condition`], used with a [`MutexGuard`] |
+//! | `Barrier` | [`Barrier`] |
+//! | `Queue`, `LifoQueue`, `PriorityQueue` | [`Queue`], [`LifoQueue`], [`PriorityQueue`] |
+//! | `loop.create_future()` + `set_result` | [`oneshot::channel`] |
 //!
 //! The state of each primitive sits behind a mutex from the loom shim, so the loom models check
-//! these very types across threads.
-//!
-//! Available so far: [`Mutex`]/[`Lock`], [`Semaphore`], [`BoundedSemaphore`], [`Event`]. (Issue 6
-//! continues with `Condition`, `Barrier`, the queues and `oneshot`.)
+//! these very types across threads. No primitive uses `unsafe`.
 
+mod barrier;
+mod condition;
 mod event;
 mod mutex;
+pub mod oneshot;
+mod queue;
 mod semaphore;
 pub(crate) mod wait_queue;
 
+pub use barrier::{Barrier, BarrierWait, BrokenBarrier};
+pub use condition::{Condition, ConditionWait};
 pub use event::{Event, EventWait};
 pub use mutex::{Lock, Mutex, MutexGuard};
+pub use queue::{
+    Buffer, Fifo, GenericQueue, Lifo, LifoQueue, Priority, PriorityQueue, Queue, QueueGet,
+    QueueJoin, QueuePut, QueueShutDown, TaskDoneError, TryGetError, TryPutError,
+};
 pub use semaphore::{
     Acquire, BoundedAcquire, BoundedPermit, BoundedSemaphore, NoPermits, Semaphore,
     SemaphorePermit, TooManyPermits,

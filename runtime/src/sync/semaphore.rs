@@ -1,11 +1,29 @@
 //! `Semaphore` and `BoundedSemaphore`: at most N holders at a time — asyncio's answer to "too many
 //! coroutines at once" (sockets, open files, a rate-limited API).
 //!
-//! State: the free permits and a [`WaitQueue`], under one mutex from the loom shim (the semaphore
-//! is `Send + Sync`: tasks and threads may share it). `acquire(n)` takes `n` permits at once if
-//! nobody is queued and they are free; otherwise it queues. Releasing permits grants them to the
-//! queued waiters in arrival order, inside the same critical section, so a waiter that is dropped
-//! after being granted gives its permits back to the next one instead of losing them.
+//! # Two paths
+//!
+//! The free permits live in one atomic word, shifted left by one; the low bit, `QUEUED`, says
+//! that the [`WaitQueue`] (under its own mutex from the loom shim) is not empty.
+//!
+//! - **Fast path** (nobody queued): `acquire` and release are one compare-and-swap each on the
+//!   word, and only while `QUEUED` is clear. An uncontended [`Mutex`](super::Mutex) is built on
+//!   this, which is what makes it as cheap as async-lock's (DESIGN.md §15).
+//! - **Slow path** (somebody queued, or not enough permits): under the queue's mutex. A waiter
+//!   queues itself and sets `QUEUED` with one atomic OR, so any release that has not happened yet
+//!   sees the bit, fails its compare-and-swap, and takes the lock; any release that happened
+//!   before is already counted in the word. Then it grants whatever the word holds to the queue
+//!   in arrival order (maybe itself). While `QUEUED` is set only lock holders touch the permit
+//!   count, so granting is plain arithmetic on the word; the last grant that empties the queue
+//!   clears the bit.
+//!
+//! Invariant: whenever the lock is free, the head waiter (if any) asks for more than the word
+//! holds — every change of the permits under `QUEUED` is followed by granting. So a waiter that
+//! queues behind others needs no check at all, and only the first in line runs the granting.
+//!
+//! Releasing under `QUEUED` grants permits to the queued waiters, oldest first, inside the
+//! critical section, so a waiter that is dropped after being granted gives its permits back to
+//! the next one instead of losing them (see `wait_queue.rs`).
 //!
 //! Cancel safety: dropping an `acquire` future at any point loses no permit and no wake-up, and a
 //! dropped waiter never blocks those behind it. (tokio documents its `acquire` as losing the
@@ -18,8 +36,22 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::wait_queue::{wake_all, Removed, WaitQueue};
-use crate::shim::{lock, Mutex};
+use super::wait_queue::{Removed, WaitQueue, Wakers};
+use crate::shim::{lock, AtomicUsize, Mutex, Ordering};
+
+/// The word's low bit: the wait queue is not empty, so only lock holders may change the permits.
+const QUEUED: usize = 1;
+/// One permit, in the word.
+const ONE: usize = 2;
+/// The fast path's ordering: `Acquire` (with `Release`, for the word) so that a mutex holder sees
+/// everything the previous holder wrote. The loom model of the mutex catches the weakened variant
+/// (`--cfg evloop_mutation="relaxed_take"`) as a data race on the mutex's data.
+#[cfg(not(evloop_mutation = "relaxed_take"))]
+const TAKE_ORDERING: Ordering = Ordering::AcqRel;
+#[cfg(evloop_mutation = "relaxed_take")]
+const TAKE_ORDERING: Ordering = Ordering::Relaxed;
+/// The most permits a semaphore can hold (the word keeps one bit for `QUEUED`).
+pub(super) const MAX_PERMITS: usize = usize::MAX >> 1;
 
 /// A counting semaphore with FIFO fairness.
 ///
@@ -54,22 +86,25 @@ use crate::shim::{lock, Mutex};
 /// });
 /// ```
 pub struct Semaphore {
-    state: Mutex<State>,
-}
-
-struct State {
-    permits: usize,
-    waiters: WaitQueue,
+    /// Free permits × 2, plus `QUEUED`.
+    word: AtomicUsize,
+    waiters: Mutex<WaitQueue>,
 }
 
 impl Semaphore {
     /// A semaphore with `permits` permits.
+    ///
+    /// # Panics
+    ///
+    /// If `permits` exceeds `usize::MAX / 2`.
     pub fn new(permits: usize) -> Semaphore {
+        assert!(
+            permits <= MAX_PERMITS,
+            "a Semaphore holds at most usize::MAX / 2 permits"
+        );
         Semaphore {
-            state: Mutex::new(State {
-                permits,
-                waiters: WaitQueue::default(),
-            }),
+            word: AtomicUsize::new(permits * ONE),
+            waiters: Mutex::new(WaitQueue::default()),
         }
     }
 
@@ -93,9 +128,7 @@ impl Semaphore {
     ///
     /// [`NoPermits`] if it would have to wait.
     pub fn try_acquire(&self) -> Result<SemaphorePermit<'_>, NoPermits> {
-        let mut state = lock(&self.state);
-        if state.waiters.is_empty() && state.permits >= 1 {
-            state.permits -= 1;
+        if self.try_take(1) {
             Ok(SemaphorePermit {
                 semaphore: self,
                 permits: 1,
@@ -106,45 +139,88 @@ impl Semaphore {
     }
 
     /// Adds `permits` permits (and grants them to waiters, oldest first).
+    ///
+    /// # Panics
+    ///
+    /// If the semaphore would then hold more than `usize::MAX / 2` permits.
     pub fn add_permits(&self, permits: usize) {
-        let wakers = {
-            let mut state = lock(&self.state);
-            state.permits += permits;
-            let mut wakers = Vec::new();
-            grant(&mut state, &mut wakers);
-            wakers
-        };
-        wake_all(wakers);
+        let added = permits.checked_mul(ONE).expect("too many permits");
+        let mut word = self.word.load(Ordering::Acquire);
+        while word & QUEUED == 0 {
+            let new = word.checked_add(added).expect("too many permits");
+            match self
+                .word
+                .compare_exchange_weak(word, new, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return,
+                Err(current) => word = current,
+            }
+        }
+        // Somebody is queued: the permits go to them, in order, under the lock.
+        let mut wakers = Wakers::new();
+        {
+            let mut waiters = lock(&self.waiters);
+            // `QUEUED` is set and we hold the lock: nobody else changes the word now.
+            let word = self.word.load(Ordering::Acquire);
+            let new = word.checked_add(added).expect("too many permits");
+            self.word.store(new, Ordering::Release);
+            self.grant(&mut waiters, &mut wakers);
+        }
+        wakers.wake_all();
     }
 
     /// The permits free right now.
     pub fn available_permits(&self) -> usize {
-        lock(&self.state).permits
+        self.word.load(Ordering::Acquire) / ONE
     }
-}
 
-/// Grants free permits to the queued waiters, oldest first, as far as they go.
-fn grant(state: &mut State, wakers: &mut Vec<std::task::Waker>) {
-    let State { permits, waiters } = state;
-    waiters.grant_in_order(
-        |need| {
-            if need <= *permits {
-                *permits -= need;
-                true
-            } else {
-                false
+    /// The fast path: takes `need` permits if nobody is queued and they are free.
+    fn try_take(&self, need: usize) -> bool {
+        let mut word = self.word.load(Ordering::Acquire);
+        loop {
+            if word & QUEUED != 0 || word / ONE < need {
+                return false;
             }
-        },
-        wakers,
-    );
+            match self.word.compare_exchange_weak(
+                word,
+                word - need * ONE,
+                TAKE_ORDERING,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return true,
+                Err(current) => word = current,
+            }
+        }
+    }
+
+    /// Grants free permits to the queued waiters, oldest first, as far as they go, and clears
+    /// `QUEUED` once nobody is left. Called with the queue's lock held; while anybody is queued
+    /// `QUEUED` is set, so no fast path changes the word meanwhile.
+    fn grant(&self, waiters: &mut WaitQueue, wakers: &mut Wakers) {
+        // The closure only runs while somebody is queued, so `QUEUED` is set: a load and a
+        // store are enough, no read-modify-write.
+        waiters.grant_in_order(
+            |need| {
+                let word = self.word.load(Ordering::Acquire);
+                let fits = word / ONE >= need;
+                if fits {
+                    self.word.store(word - need * ONE, Ordering::Release);
+                }
+                fits
+            },
+            wakers,
+        );
+        if waiters.is_empty() {
+            self.word.fetch_and(!QUEUED, Ordering::AcqRel);
+        }
+    }
 }
 
 impl fmt::Debug for Semaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = lock(&self.state);
         f.debug_struct("Semaphore")
-            .field("permits", &state.permits)
-            .field("waiters", &state.waiters)
+            .field("permits", &self.available_permits())
+            .field("waiters", &*lock(&self.waiters))
             .finish()
     }
 }
@@ -163,22 +239,45 @@ impl<'a> Future for Acquire<'a> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SemaphorePermit<'a>> {
         let semaphore = self.semaphore;
-        let mut state = lock(&semaphore.state);
         let acquired = match self.key {
-            Some(key) => state.waiters.poll_granted(key, cx),
-            None if state.waiters.is_empty() && state.permits >= self.need => {
-                state.permits -= self.need;
-                true
-            }
+            None if semaphore.try_take(self.need) => true,
             None => {
-                self.key = Some(state.waiters.push(self.need, cx.waker()));
-                false
+                let mut wakers = Wakers::new();
+                let mut waiters = lock(&semaphore.waiters);
+                let first_in_line = waiters.is_empty();
+                let key = waiters.push(self.need, cx.waker());
+                let mut acquired = false;
+                if first_in_line {
+                    // Raise `QUEUED`, then grant what the word holds: a release that came in
+                    // since `try_take` is counted there; any later one sees the bit and takes
+                    // the lock.
+                    semaphore.word.fetch_or(QUEUED, Ordering::AcqRel);
+                    // (`--cfg evloop_mutation="no_grant_after_queueing"` leaves this out: the
+                    // loom semaphore models then find the lost wake-up.)
+                    #[cfg(not(evloop_mutation = "no_grant_after_queueing"))]
+                    semaphore.grant(&mut waiters, &mut wakers);
+                    acquired = waiters.poll_granted(key, cx);
+                }
+                // Behind others, there is nothing to check: the head does not fit (invariant),
+                // so neither do we, in FIFO order.
+                drop(waiters);
+                wakers.wake_all(); // our own waker, if we were granted; harmless
+                if !acquired {
+                    self.key = Some(key);
+                }
+                acquired
+            }
+            Some(key) => {
+                let acquired = lock(&semaphore.waiters).poll_granted(key, cx);
+                if acquired {
+                    self.key = None;
+                }
+                acquired
             }
         };
         if !acquired {
             return Poll::Pending;
         }
-        self.key = None;
         Poll::Ready(SemaphorePermit {
             semaphore,
             permits: self.need,
@@ -189,19 +288,20 @@ impl<'a> Future for Acquire<'a> {
 impl Drop for Acquire<'_> {
     fn drop(&mut self) {
         let Some(key) = self.key else { return };
-        let wakers = {
-            let mut state = lock(&self.semaphore.state);
-            if let Removed::Granted { need } = state.waiters.remove(key) {
+        let semaphore = self.semaphore;
+        let mut wakers = Wakers::new();
+        {
+            let mut waiters = lock(&semaphore.waiters);
+            if let Removed::Granted { need } = waiters.remove(key) {
                 // Granted but never taken: hand the permits to the next in line.
-                state.permits += need;
+                semaphore.word.fetch_add(need * ONE, Ordering::AcqRel);
             }
             // Even if we were only waiting, the waiters behind us may fit now (we may have been
-            // a large request blocking the head of the queue).
-            let mut wakers = Vec::new();
-            grant(&mut state, &mut wakers);
-            wakers
-        };
-        wake_all(wakers);
+            // a large request blocking the head of the queue); and if we were the last, `grant`
+            // clears `QUEUED`.
+            semaphore.grant(&mut waiters, &mut wakers);
+        }
+        wakers.wake_all();
     }
 }
 

@@ -13,8 +13,13 @@
 //! - waiters are granted strictly in arrival order; a newcomer only proceeds at once if the queue
 //!   is empty, so it never jumps the queue (FIFO fairness).
 //!
+//! A primitive may also *wake without granting* ([`WaitQueue::wake_waiting`]): the waiters keep
+//! their places and re-check the primitive's state when they run. That is how a state change that
+//! is not a hand-out (a queue shut down, a barrier broken) reaches every waiter.
+//!
 //! Keys come from a slab; a waiter keeps its key from its first `Pending` until it is granted and
-//! polled, or dropped.
+//! polled, or dropped. Wakers are collected into a [`Wakers`] list inside the critical section and
+//! called after the lock is released, so a woken thread never finds the lock still held.
 
 #![forbid(unsafe_code)]
 
@@ -95,7 +100,7 @@ impl WaitQueue {
     pub(crate) fn grant_in_order(
         &mut self,
         mut take: impl FnMut(usize) -> bool,
-        wakers: &mut Vec<Waker>,
+        wakers: &mut Wakers,
     ) {
         while let Some(&key) = self.order.front() {
             let waiter = &mut self.waiters[key];
@@ -103,14 +108,40 @@ impl WaitQueue {
                 break;
             }
             waiter.granted = true;
-            wakers.extend(waiter.waker.take());
+            if let Some(waker) = waiter.waker.take() {
+                wakers.push(waker);
+            }
             self.order.pop_front();
         }
     }
 
     /// Grants every waiter (an event being set), collecting their wakers.
-    pub(crate) fn grant_all(&mut self, wakers: &mut Vec<Waker>) {
+    pub(crate) fn grant_all(&mut self, wakers: &mut Wakers) {
         self.grant_in_order(|_| true, wakers);
+    }
+
+    /// Grants the oldest `count` waiters (a condition's `notify(count)`); returns how many there
+    /// were.
+    pub(crate) fn grant_first(&mut self, count: usize, wakers: &mut Wakers) -> usize {
+        let mut granted = 0;
+        self.grant_in_order(
+            |_| {
+                granted += 1;
+                granted <= count
+            },
+            wakers,
+        );
+        granted.min(count)
+    }
+
+    /// Wakes every waiter that has not been granted, without granting it: each keeps its place
+    /// and re-checks the primitive's state when it runs (its waker is refreshed then).
+    pub(crate) fn wake_waiting(&mut self, wakers: &mut Wakers) {
+        for &key in &self.order {
+            if let Some(waker) = self.waiters[key].waker.take() {
+                wakers.push(waker);
+            }
+        }
     }
 }
 
@@ -126,10 +157,37 @@ impl std::fmt::Debug for WaitQueue {
     }
 }
 
-/// Wakes the wakers a critical section collected, after its lock was released.
-pub(crate) fn wake_all(wakers: Vec<Waker>) {
-    for waker in wakers {
-        waker.wake();
+/// The wakers a critical section collected, to be called once its lock is released.
+///
+/// Most hand-outs wake exactly one waiter, so the first waker is kept inline: the common case
+/// allocates nothing.
+#[derive(Default)]
+pub(crate) struct Wakers {
+    first: Option<Waker>,
+    rest: Vec<Waker>,
+}
+
+impl Wakers {
+    pub(crate) fn new() -> Wakers {
+        Wakers::default()
+    }
+
+    pub(crate) fn push(&mut self, waker: Waker) {
+        if self.first.is_none() {
+            self.first = Some(waker);
+        } else {
+            self.rest.push(waker);
+        }
+    }
+
+    /// Wakes them all. Call only after releasing the primitive's lock.
+    pub(crate) fn wake_all(self) {
+        if let Some(first) = self.first {
+            first.wake();
+        }
+        for waker in self.rest {
+            waker.wake();
+        }
     }
 }
 
@@ -145,7 +203,7 @@ mod tests {
         let big = queue.push(5, waker);
         let small = queue.push(1, waker);
         let mut available = 3;
-        let mut wakers = Vec::new();
+        let mut wakers = Wakers::new();
         queue.grant_in_order(
             |need| {
                 if need <= available {
@@ -158,14 +216,14 @@ mod tests {
             &mut wakers,
         );
         assert!(
-            wakers.is_empty(),
+            wakers.first.is_none(),
             "the small waiter must not jump the big one"
         );
         let mut cx = Context::from_waker(waker);
         assert!(!queue.poll_granted(small, &mut cx));
         assert_eq!(queue.remove(big), Removed::Waiting);
         queue.grant_in_order(|need| need <= available, &mut wakers);
-        assert_eq!(wakers.len(), 1);
+        assert!(wakers.first.is_some() && wakers.rest.is_empty());
         assert!(queue.poll_granted(small, &mut cx));
         assert!(queue.is_empty());
     }
@@ -174,7 +232,32 @@ mod tests {
     fn a_granted_waiter_that_goes_away_gives_its_grant_back() {
         let mut queue = WaitQueue::default();
         let key = queue.push(2, Waker::noop());
-        queue.grant_all(&mut Vec::new());
+        queue.grant_all(&mut Wakers::new());
         assert_eq!(queue.remove(key), Removed::Granted { need: 2 });
+    }
+
+    #[test]
+    fn grant_first_grants_at_most_count_and_says_how_many() {
+        let mut queue = WaitQueue::default();
+        let keys: Vec<_> = (0..3).map(|_| queue.push(1, Waker::noop())).collect();
+        assert_eq!(queue.grant_first(2, &mut Wakers::new()), 2);
+        assert_eq!(queue.remove(keys[1]), Removed::Granted { need: 1 });
+        assert_eq!(queue.grant_first(5, &mut Wakers::new()), 1);
+        assert_eq!(queue.grant_first(5, &mut Wakers::new()), 0);
+    }
+
+    #[test]
+    fn wake_waiting_wakes_without_granting() {
+        let mut queue = WaitQueue::default();
+        let key = queue.push(1, Waker::noop());
+        let mut wakers = Wakers::new();
+        queue.wake_waiting(&mut wakers);
+        assert!(wakers.first.is_some());
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(
+            !queue.poll_granted(key, &mut cx),
+            "still waiting, not granted"
+        );
+        assert_eq!(queue.remove(key), Removed::Waiting);
     }
 }

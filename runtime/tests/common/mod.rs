@@ -62,6 +62,11 @@ impl Wake for ThreadWaker {
     }
 }
 
+/// Polls a future once with a no-op waker (to put a waiter in a queue by hand, at a chosen point).
+pub fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
+    std::pin::Pin::new(future).poll(&mut Context::from_waker(Waker::noop()))
+}
+
 /// Drives a future on the calling plain thread (no runtime), parking between polls.
 pub fn block_on_thread<F: Future>(future: F) -> F::Output {
     let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));

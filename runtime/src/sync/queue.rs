@@ -1,0 +1,809 @@
+//! `Queue`, `LifoQueue`, `PriorityQueue`: hand items from producers to consumers, with an optional
+//! bound — asyncio's `asyncio.Queue` family, shared by tasks *and* plain threads.
+//!
+//! One generic type, [`GenericQueue<T, B>`], does the work; the three names are aliases that pick
+//! the [`Buffer`] (the order items come out in): [`Fifo`], [`Lifo`] or [`Priority`].
+//!
+//! # Hand-offs by promise
+//!
+//! Getters and putters wait in two [`WaitQueue`]s. When an item arrives and getters are waiting,
+//! the item stays in the buffer but is *promised* to the oldest getter (the getter is granted,
+//! `items_promised` goes up); when the getter runs, it takes an item. Free room is promised to
+//! waiting putters the same way (`slots_promised`). So, under the state lock:
+//!
+//! - items free for a newcomer = `buffer.len() - items_promised`, room free for a newcomer =
+//!   `maxsize - buffer.len() - slots_promised`. A newcomer takes at once only if nobody is queued
+//!   before it and something is free: first come, first served;
+//! - a getter dropped after its grant gives its promise back and the item is promised to the next
+//!   getter; a getter dropped before its grant just leaves. Either way the item stays in the
+//!   buffer: **a cancelled `get` never loses an item** (asyncio's did). A cancelled `put` drops
+//!   the item it had not put yet, which is what cancelling a put means; the room it was promised
+//!   passes to the next putter.
+//!
+//! # task_done, join, shutdown
+//!
+//! Every successful put counts one unfinished item; [`task_done`](GenericQueue::task_done) marks
+//! one finished; [`join`](GenericQueue::join) waits until none is unfinished. [`shutdown`]
+//! (asyncio 3.13) refuses further puts, wakes every waiting putter and getter with
+//! [`QueueShutDown`] (putters get their item back), and lets getters drain what is left;
+//! [`shutdown_immediate`] also empties the buffer, marking those items done, and *returns* them
+//! rather than dropping them. After an immediate shutdown the buffer may hold fewer items than
+//! were promised; a promised getter then gets `QueueShutDown`.
+//!
+//! # Threads
+//!
+//! [`put_blocking`](GenericQueue::put_blocking) and [`get_blocking`](GenericQueue::get_blocking)
+//! drive the same futures on a plain thread (parked, not spinning), so a thread and a task can
+//! share one queue — a thread producer feeding task consumers, or the other way round.
+//!
+//! [`shutdown`]: GenericQueue::shutdown
+//! [`shutdown_immediate`]: GenericQueue::shutdown_immediate
+
+#![forbid(unsafe_code)]
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::wait_queue::{Removed, WaitQueue, Wakers};
+use crate::park::{assert_not_on_a_loop, wait_on_thread};
+use crate::shim::{lock, Mutex};
+
+/// How a queue stores its items, and so which one [`get`](GenericQueue::get) takes next.
+pub trait Buffer<T>: Default {
+    /// Stores an item.
+    fn push(&mut self, item: T);
+    /// Takes the next item out, if any.
+    fn pop(&mut self) -> Option<T>;
+    /// How many items are stored.
+    fn len(&self) -> usize;
+    /// Whether no item is stored.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// First in, first out: [`Queue`]'s order.
+#[derive(Debug)]
+pub struct Fifo<T>(VecDeque<T>);
+
+/// Last in, first out: [`LifoQueue`]'s order.
+#[derive(Debug)]
+pub struct Lifo<T>(Vec<T>);
+
+/// Smallest first, as Python's `heapq`: [`PriorityQueue`]'s order. Wrap items in
+/// [`std::cmp::Reverse`] for largest first.
+#[derive(Debug)]
+pub struct Priority<T: Ord>(BinaryHeap<Reverse<T>>);
+
+impl<T> Default for Fifo<T> {
+    fn default() -> Self {
+        Fifo(VecDeque::new())
+    }
+}
+
+impl<T> Default for Lifo<T> {
+    fn default() -> Self {
+        Lifo(Vec::new())
+    }
+}
+
+impl<T: Ord> Default for Priority<T> {
+    fn default() -> Self {
+        Priority(BinaryHeap::new())
+    }
+}
+
+impl<T> Buffer<T> for Fifo<T> {
+    fn push(&mut self, item: T) {
+        self.0.push_back(item);
+    }
+    fn pop(&mut self) -> Option<T> {
+        self.0.pop_front()
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl<T> Buffer<T> for Lifo<T> {
+    fn push(&mut self, item: T) {
+        self.0.push(item);
+    }
+    fn pop(&mut self) -> Option<T> {
+        self.0.pop()
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl<T: Ord> Buffer<T> for Priority<T> {
+    fn push(&mut self, item: T) {
+        self.0.push(Reverse(item));
+    }
+    fn pop(&mut self) -> Option<T> {
+        self.0.pop().map(|Reverse(item)| item)
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// A first-in, first-out queue (asyncio's `Queue`).
+///
+/// # Examples
+///
+/// ```
+/// use std::rc::Rc;
+/// use evloop::sync::Queue;
+///
+/// evloop::run(async {
+///     let queue = Rc::new(Queue::new(2)); // at most 2 items waiting
+///     let consumer = evloop::spawn({
+///         let queue = queue.clone();
+///         async move {
+///             let mut total = 0;
+///             while let Ok(n) = queue.get().await {
+///                 total += n;
+///                 queue.task_done().unwrap();
+///             }
+///             total // `get` failed: the queue was shut down and is empty
+///         }
+///     });
+///     for n in 1..=10 {
+///         queue.put(n).await.unwrap(); // waits while the queue is full
+///     }
+///     queue.join().await; // every item was taken and marked done
+///     queue.shutdown();
+///     assert_eq!(consumer.await.unwrap(), 55);
+/// });
+/// ```
+pub type Queue<T> = GenericQueue<T, Fifo<T>>;
+
+/// A last-in, first-out queue (asyncio's `LifoQueue`).
+///
+/// ```
+/// let stack = evloop::sync::LifoQueue::new(0);
+/// for n in 1..=3 {
+///     stack.put_nowait(n).unwrap();
+/// }
+/// assert_eq!(stack.get_nowait(), Ok(3));
+/// ```
+pub type LifoQueue<T> = GenericQueue<T, Lifo<T>>;
+
+/// A queue that hands out the smallest item first (asyncio's `PriorityQueue`).
+///
+/// ```
+/// let jobs = evloop::sync::PriorityQueue::new(0);
+/// jobs.put_nowait((2, "later")).unwrap();
+/// jobs.put_nowait((1, "urgent")).unwrap();
+/// assert_eq!(jobs.get_nowait(), Ok((1, "urgent")));
+/// ```
+pub type PriorityQueue<T> = GenericQueue<T, Priority<T>>;
+
+/// A queue whose order is chosen by `B`; use it through [`Queue`], [`LifoQueue`] or
+/// [`PriorityQueue`].
+pub struct GenericQueue<T, B> {
+    /// The bound; 0 means unbounded.
+    maxsize: usize,
+    state: Mutex<State<T, B>>,
+}
+
+struct State<T, B> {
+    items: B,
+    getters: WaitQueue,
+    putters: WaitQueue,
+    joiners: WaitQueue,
+    /// Items in `items` promised to granted getters that have not taken them yet.
+    items_promised: usize,
+    /// Free room promised to granted putters that have not filled it yet.
+    slots_promised: usize,
+    /// Items put and not yet marked done.
+    unfinished: usize,
+    shut_down: bool,
+    _items: std::marker::PhantomData<T>,
+}
+
+impl<T> Queue<T> {
+    /// A FIFO queue holding at most `maxsize` items (0: unbounded).
+    pub fn new(maxsize: usize) -> Queue<T> {
+        GenericQueue::with_buffer(maxsize)
+    }
+}
+
+impl<T> LifoQueue<T> {
+    /// A LIFO queue holding at most `maxsize` items (0: unbounded).
+    pub fn new(maxsize: usize) -> LifoQueue<T> {
+        GenericQueue::with_buffer(maxsize)
+    }
+}
+
+impl<T: Ord> PriorityQueue<T> {
+    /// A priority queue holding at most `maxsize` items (0: unbounded).
+    pub fn new(maxsize: usize) -> PriorityQueue<T> {
+        GenericQueue::with_buffer(maxsize)
+    }
+}
+
+impl<T, B: Buffer<T>> GenericQueue<T, B> {
+    /// A queue with buffer `B`, holding at most `maxsize` items (0: unbounded).
+    pub fn with_buffer(maxsize: usize) -> GenericQueue<T, B> {
+        GenericQueue {
+            maxsize,
+            state: Mutex::new(State {
+                items: B::default(),
+                getters: WaitQueue::default(),
+                putters: WaitQueue::default(),
+                joiners: WaitQueue::default(),
+                items_promised: 0,
+                slots_promised: 0,
+                unfinished: 0,
+                shut_down: false,
+                _items: std::marker::PhantomData,
+            }),
+        }
+    }
+
+    /// Puts `item` in, waiting while the queue is full.
+    ///
+    /// # Errors
+    ///
+    /// [`QueueShutDown`] holding `item` if the queue is (or gets) shut down first.
+    pub fn put(&self, item: T) -> QueuePut<'_, T, B> {
+        QueuePut {
+            queue: self,
+            item: Some(item),
+            key: None,
+        }
+    }
+
+    /// Takes the next item, waiting while the queue is empty.
+    ///
+    /// # Errors
+    ///
+    /// [`QueueShutDown`] if the queue is shut down and has no item left for this getter.
+    pub fn get(&self) -> QueueGet<'_, T, B> {
+        QueueGet {
+            queue: self,
+            key: None,
+        }
+    }
+
+    /// Puts `item` in if there is room now (and no putter is queued before it).
+    ///
+    /// # Errors
+    ///
+    /// [`TryPutError::Full`] (asyncio's `QueueFull`) or [`TryPutError::ShutDown`], each with
+    /// `item`.
+    pub fn put_nowait(&self, item: T) -> Result<(), TryPutError<T>> {
+        let mut wakers = Wakers::new();
+        let result = {
+            let mut state = lock(&self.state);
+            if state.shut_down {
+                Err(TryPutError::ShutDown(item))
+            } else if state.putters.is_empty() && state.free_slots(self.maxsize) > 0 {
+                state.store(item, &mut wakers);
+                Ok(())
+            } else {
+                Err(TryPutError::Full(item))
+            }
+        };
+        wakers.wake_all();
+        result
+    }
+
+    /// Takes an item if one is there for the taking now.
+    ///
+    /// # Errors
+    ///
+    /// [`TryGetError::Empty`] (asyncio's `QueueEmpty`), or [`TryGetError::ShutDown`] if it is
+    /// also shut down, so nothing will come.
+    pub fn get_nowait(&self) -> Result<T, TryGetError> {
+        let mut wakers = Wakers::new();
+        let result = {
+            let mut state = lock(&self.state);
+            if state.has_unpromised_item() {
+                Ok(state.take(self.maxsize, &mut wakers))
+            } else if state.shut_down {
+                Err(TryGetError::ShutDown)
+            } else {
+                Err(TryGetError::Empty)
+            }
+        };
+        wakers.wake_all();
+        result.map(|item| item.expect("an unpromised item is in the buffer"))
+    }
+
+    /// Puts `item` in from a plain thread, blocking it while the queue is full.
+    ///
+    /// # Errors
+    ///
+    /// As [`put`](GenericQueue::put).
+    ///
+    /// # Panics
+    ///
+    /// On an evloop loop thread, which would stop the loop while it waits: use `put().await`.
+    pub fn put_blocking(&self, item: T) -> Result<(), QueueShutDown<T>> {
+        assert_not_on_a_loop("Queue::put_blocking", "use `put(item).await`");
+        let mut put = self.put(item);
+        wait_on_thread(&mut put, None).expect("no deadline: waits to the end")
+    }
+
+    /// Takes an item from a plain thread, blocking it while the queue is empty.
+    ///
+    /// # Errors
+    ///
+    /// As [`get`](GenericQueue::get).
+    ///
+    /// # Panics
+    ///
+    /// On an evloop loop thread, which would stop the loop while it waits: use `get().await`.
+    pub fn get_blocking(&self) -> Result<T, QueueShutDown> {
+        assert_not_on_a_loop("Queue::get_blocking", "use `get().await`");
+        let mut get = self.get();
+        wait_on_thread(&mut get, None).expect("no deadline: waits to the end")
+    }
+
+    /// Marks one item taken with `get` as processed (for [`join`](GenericQueue::join)).
+    ///
+    /// # Errors
+    ///
+    /// [`TaskDoneError`] if called more times than items were put (asyncio's `ValueError`).
+    pub fn task_done(&self) -> Result<(), TaskDoneError> {
+        let mut wakers = Wakers::new();
+        {
+            let mut state = lock(&self.state);
+            if state.unfinished == 0 {
+                return Err(TaskDoneError(()));
+            }
+            state.finish(1, &mut wakers);
+        }
+        wakers.wake_all();
+        Ok(())
+    }
+
+    /// Waits until every item put has been marked done with
+    /// [`task_done`](GenericQueue::task_done). Returns at once if none is unfinished.
+    pub fn join(&self) -> QueueJoin<'_, T, B> {
+        QueueJoin {
+            queue: self,
+            key: None,
+        }
+    }
+
+    /// Shuts the queue down: puts fail from now on, waiting putters get their items back in
+    /// [`QueueShutDown`], and getters get `QueueShutDown` once the items left are gone.
+    pub fn shutdown(&self) {
+        let mut wakers = Wakers::new();
+        lock(&self.state).shut_down(&mut wakers);
+        wakers.wake_all();
+    }
+
+    /// Shuts the queue down (as [`shutdown`](GenericQueue::shutdown)) and takes every item out
+    /// at once: they are marked done, getters get [`QueueShutDown`] right away, and the items are
+    /// returned to the caller, so none is lost.
+    pub fn shutdown_immediate(&self) -> Vec<T> {
+        let mut wakers = Wakers::new();
+        let mut drained = Vec::new();
+        {
+            let mut state = lock(&self.state);
+            state.shut_down(&mut wakers);
+            while let Some(item) = state.items.pop() {
+                drained.push(item);
+            }
+            let done = drained.len().min(state.unfinished);
+            state.finish(done, &mut wakers);
+        }
+        wakers.wake_all();
+        drained
+    }
+
+    /// The number of items in the queue.
+    pub fn qsize(&self) -> usize {
+        lock(&self.state).items.len()
+    }
+
+    /// Whether the queue holds no item.
+    pub fn is_empty(&self) -> bool {
+        self.qsize() == 0
+    }
+
+    /// Whether the queue holds `maxsize` items (never, if unbounded).
+    pub fn is_full(&self) -> bool {
+        self.maxsize > 0 && self.qsize() >= self.maxsize
+    }
+
+    /// The bound given at creation; 0 means unbounded.
+    pub fn maxsize(&self) -> usize {
+        self.maxsize
+    }
+
+    /// Whether [`shutdown`](GenericQueue::shutdown) was called.
+    pub fn is_shut_down(&self) -> bool {
+        lock(&self.state).shut_down
+    }
+}
+
+impl<T, B: Buffer<T>> State<T, B> {
+    fn has_unpromised_item(&self) -> bool {
+        // `>`, not a subtraction: after `shutdown_immediate` the buffer may hold fewer items than
+        // were promised.
+        self.items.len() > self.items_promised
+    }
+
+    fn free_slots(&self, maxsize: usize) -> usize {
+        if maxsize == 0 {
+            return usize::MAX;
+        }
+        maxsize.saturating_sub(self.items.len() + self.slots_promised)
+    }
+
+    /// Stores an item (counting it unfinished) and promises items to waiting getters.
+    fn store(&mut self, item: T, wakers: &mut Wakers) {
+        self.items.push(item);
+        self.unfinished += 1;
+        self.promise_items(wakers);
+    }
+
+    /// Takes the next item (`None` only after `shutdown_immediate` emptied the buffer under a
+    /// promise) and promises the room it leaves to waiting putters.
+    fn take(&mut self, maxsize: usize, wakers: &mut Wakers) -> Option<T> {
+        let item = self.items.pop();
+        self.promise_slots(maxsize, wakers);
+        item
+    }
+
+    fn promise_items(&mut self, wakers: &mut Wakers) {
+        let State {
+            items,
+            getters,
+            items_promised,
+            ..
+        } = self;
+        getters.grant_in_order(
+            |_| {
+                let free = items.len() > *items_promised;
+                *items_promised += usize::from(free);
+                free
+            },
+            wakers,
+        );
+    }
+
+    fn promise_slots(&mut self, maxsize: usize, wakers: &mut Wakers) {
+        let mut free = self.free_slots(maxsize);
+        let State {
+            putters,
+            slots_promised,
+            ..
+        } = self;
+        putters.grant_in_order(
+            |_| {
+                let fits = free > 0;
+                if fits {
+                    free -= 1;
+                    *slots_promised += 1;
+                }
+                fits
+            },
+            wakers,
+        );
+    }
+
+    fn finish(&mut self, done: usize, wakers: &mut Wakers) {
+        self.unfinished -= done;
+        if self.unfinished == 0 {
+            self.joiners.grant_all(wakers);
+        }
+    }
+
+    fn shut_down(&mut self, wakers: &mut Wakers) {
+        self.shut_down = true;
+        self.getters.wake_waiting(wakers);
+        self.putters.wake_waiting(wakers);
+    }
+}
+
+impl<T, B: Buffer<T>> fmt::Debug for GenericQueue<T, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = lock(&self.state);
+        f.debug_struct("Queue")
+            .field("maxsize", &self.maxsize)
+            .field("qsize", &state.items.len())
+            .field("getters", &state.getters)
+            .field("putters", &state.putters)
+            .field("unfinished", &state.unfinished)
+            .field("shut_down", &state.shut_down)
+            .finish()
+    }
+}
+
+/// The future returned by [`GenericQueue::put`].
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct QueuePut<'a, T, B: Buffer<T>> {
+    queue: &'a GenericQueue<T, B>,
+    /// The item, until it is in the queue or handed back.
+    item: Option<T>,
+    /// Our place among the putters, once we had to wait.
+    key: Option<usize>,
+}
+
+// The item is moved, never pinned.
+impl<T, B: Buffer<T>> Unpin for QueuePut<'_, T, B> {}
+
+impl<T, B: Buffer<T>> Future for QueuePut<'_, T, B> {
+    type Output = Result<(), QueueShutDown<T>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), QueueShutDown<T>>> {
+        let queue = self.queue;
+        let mut wakers = Wakers::new();
+        let mut state = lock(&queue.state);
+        let may_put = match self.key {
+            None => state.putters.is_empty() && state.free_slots(queue.maxsize) > 0,
+            Some(key) => {
+                let granted = state.putters.poll_granted(key, cx);
+                if granted {
+                    state.slots_promised -= 1;
+                    self.key = None;
+                }
+                granted
+            }
+        };
+        let item = self.item.take().expect("QueuePut polled after it finished");
+        let outcome = if state.shut_down {
+            if let Some(key) = self.key.take() {
+                state.putters.remove(key);
+            }
+            Err(QueueShutDown(item))
+        } else if may_put {
+            state.store(item, &mut wakers);
+            Ok(())
+        } else {
+            if self.key.is_none() {
+                self.key = Some(state.putters.push(1, cx.waker()));
+            }
+            self.item = Some(item);
+            return Poll::Pending;
+        };
+        drop(state);
+        wakers.wake_all();
+        Poll::Ready(outcome)
+    }
+}
+
+impl<T, B: Buffer<T>> Drop for QueuePut<'_, T, B> {
+    fn drop(&mut self) {
+        let Some(key) = self.key else { return };
+        let mut wakers = Wakers::new();
+        {
+            let mut state = lock(&self.queue.state);
+            if state.putters.remove(key) != Removed::Waiting {
+                // Room was promised to us and never used: promise it to the next putter.
+                state.slots_promised -= 1;
+                state.promise_slots(self.queue.maxsize, &mut wakers);
+            }
+        }
+        wakers.wake_all();
+    }
+}
+
+impl<T, B: Buffer<T>> fmt::Debug for QueuePut<'_, T, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("QueuePut")
+            .field("queued", &self.key.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The future returned by [`GenericQueue::get`].
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct QueueGet<'a, T, B: Buffer<T>> {
+    queue: &'a GenericQueue<T, B>,
+    /// Our place among the getters, once we had to wait.
+    key: Option<usize>,
+}
+
+impl<T, B: Buffer<T>> Future for QueueGet<'_, T, B> {
+    type Output = Result<T, QueueShutDown>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, QueueShutDown>> {
+        let queue = self.queue;
+        let mut wakers = Wakers::new();
+        let mut state = lock(&queue.state);
+        let item = match self.key {
+            None if state.getters.is_empty() && state.has_unpromised_item() => {
+                state.take(queue.maxsize, &mut wakers)
+            }
+            Some(key) if state.getters.poll_granted(key, cx) => {
+                self.key = None;
+                state.items_promised -= 1;
+                state.take(queue.maxsize, &mut wakers)
+            }
+            _ if state.shut_down => {
+                if let Some(key) = self.key.take() {
+                    state.getters.remove(key);
+                }
+                None
+            }
+            None => {
+                self.key = Some(state.getters.push(1, cx.waker()));
+                return Poll::Pending;
+            }
+            Some(_) => return Poll::Pending,
+        };
+        drop(state);
+        wakers.wake_all();
+        Poll::Ready(item.ok_or(QueueShutDown(())))
+    }
+}
+
+impl<T, B: Buffer<T>> Drop for QueueGet<'_, T, B> {
+    fn drop(&mut self) {
+        let Some(key) = self.key else { return };
+        let mut wakers = Wakers::new();
+        {
+            let mut state = lock(&self.queue.state);
+            if state.getters.remove(key) != Removed::Waiting {
+                // An item was promised to us and never taken: promise it to the next getter.
+                state.items_promised -= 1;
+                state.promise_items(&mut wakers);
+            }
+        }
+        wakers.wake_all();
+    }
+}
+
+impl<T, B: Buffer<T>> fmt::Debug for QueueGet<'_, T, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("QueueGet")
+            .field("queued", &self.key.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The future returned by [`GenericQueue::join`].
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct QueueJoin<'a, T, B: Buffer<T>> {
+    queue: &'a GenericQueue<T, B>,
+    key: Option<usize>,
+}
+
+impl<T, B: Buffer<T>> Future for QueueJoin<'_, T, B> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = lock(&self.queue.state);
+        match self.key {
+            None if state.unfinished == 0 => Poll::Ready(()),
+            None => {
+                let key = state.joiners.push(1, cx.waker());
+                drop(state);
+                self.key = Some(key);
+                Poll::Pending
+            }
+            Some(key) if state.joiners.poll_granted(key, cx) => {
+                drop(state);
+                self.key = None;
+                Poll::Ready(())
+            }
+            Some(_) => Poll::Pending,
+        }
+    }
+}
+
+impl<T, B: Buffer<T>> Drop for QueueJoin<'_, T, B> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            // Nothing to pass on: reaching zero grants every joiner.
+            lock(&self.queue.state).joiners.remove(key);
+        }
+    }
+}
+
+impl<T, B: Buffer<T>> fmt::Debug for QueueJoin<'_, T, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("QueueJoin")
+            .field("queued", &self.key.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The error of a `put` or `get` on a shut-down queue (asyncio's `QueueShutDown`); a refused
+/// `put` gives its item back in it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct QueueShutDown<T = ()>(pub T);
+
+impl<T> QueueShutDown<T> {
+    /// The item a refused `put` gives back.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> fmt::Debug for QueueShutDown<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("QueueShutDown(..)")
+    }
+}
+
+impl<T> fmt::Display for QueueShutDown<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the queue was shut down")
+    }
+}
+
+impl<T> std::error::Error for QueueShutDown<T> {}
+
+/// The error of [`GenericQueue::put_nowait`]; the item comes back.
+#[derive(Clone, PartialEq, Eq)]
+pub enum TryPutError<T> {
+    /// No room without waiting (asyncio's `QueueFull`).
+    Full(T),
+    /// The queue was shut down.
+    ShutDown(T),
+}
+
+impl<T> TryPutError<T> {
+    /// The item that was not put.
+    pub fn into_inner(self) -> T {
+        match self {
+            TryPutError::Full(item) | TryPutError::ShutDown(item) => item,
+        }
+    }
+}
+
+impl<T> fmt::Debug for TryPutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryPutError::Full(_) => f.write_str("Full(..)"),
+            TryPutError::ShutDown(_) => f.write_str("ShutDown(..)"),
+        }
+    }
+}
+
+impl<T> fmt::Display for TryPutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TryPutError::Full(_) => "the queue is full; use put().await to wait for room",
+            TryPutError::ShutDown(_) => "the queue was shut down",
+        })
+    }
+}
+
+impl<T> std::error::Error for TryPutError<T> {}
+
+/// The error of [`GenericQueue::get_nowait`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TryGetError {
+    /// No item without waiting (asyncio's `QueueEmpty`).
+    Empty,
+    /// No item, and the queue was shut down, so none will come.
+    ShutDown,
+}
+
+impl fmt::Display for TryGetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TryGetError::Empty => "the queue is empty; use get().await to wait for an item",
+            TryGetError::ShutDown => "the queue is empty and was shut down",
+        })
+    }
+}
+
+impl std::error::Error for TryGetError {}
+
+/// The error of [`GenericQueue::task_done`] called more often than items were put.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskDoneError(());
+
+impl fmt::Display for TaskDoneError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("task_done() called more times than there were items put in the queue")
+    }
+}
+
+impl std::error::Error for TaskDoneError {}
