@@ -19,7 +19,8 @@
 //! | `loop.create_future()` + `set_result` | [`oneshot::channel`] |
 //!
 //! The state of each primitive sits behind a mutex from the loom shim, so the loom models check
-//! these very types across threads. No primitive uses `unsafe`.
+//! these very types across threads. Only `mutex.rs` uses `unsafe` (its data cell; its module doc
+//! says why and why it is sound).
 
 mod barrier;
 mod condition;
