@@ -9,7 +9,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use common::{block_on_thread, poll_once, within};
-use evloop::sync::{Condition, Mutex};
+use evloop::sync::{Condition, ConditionWait, Mutex};
 use evloop::{spawn, yield_now};
 
 #[test]
@@ -87,15 +87,24 @@ fn wait_for_returns_once_the_predicate_holds_and_at_once_if_it_already_does() {
     });
 }
 
+/// Two `wait`s queued on `condition` in order, each having released `mutex`.
+async fn two_queued_waiters<'a>(
+    mutex: &'a Mutex<()>,
+    condition: &'a Condition,
+) -> (ConditionWait<'a, ()>, ConditionWait<'a, ()>) {
+    let mut first = condition.wait(mutex.lock().await);
+    assert!(poll_once(&mut first).is_pending());
+    let mut second = condition.wait(mutex.lock().await);
+    assert!(poll_once(&mut second).is_pending());
+    (first, second)
+}
+
 #[test]
 fn a_waiter_cancelled_after_its_notification_passes_it_on() {
     evloop::run(async {
         let mutex = Mutex::new(());
         let condition = Condition::new();
-        let mut first = condition.wait(mutex.lock().await);
-        assert!(poll_once(&mut first).is_pending());
-        let mut second = condition.wait(mutex.lock().await);
-        assert!(poll_once(&mut second).is_pending());
+        let (first, mut second) = two_queued_waiters(&mutex, &condition).await;
         assert_eq!(condition.notify(1), 1); // goes to `first`...
         drop(first); // ...which is cancelled before it runs
         assert!(
@@ -110,10 +119,7 @@ fn a_waiter_cancelled_while_relocking_passes_its_notification_on() {
     evloop::run(async {
         let mutex = Mutex::new(());
         let condition = Condition::new();
-        let mut first = condition.wait(mutex.lock().await);
-        assert!(poll_once(&mut first).is_pending());
-        let mut second = condition.wait(mutex.lock().await);
-        assert!(poll_once(&mut second).is_pending());
+        let (mut first, mut second) = two_queued_waiters(&mutex, &condition).await;
         let held = mutex.lock().await;
         condition.notify(1);
         assert!(
