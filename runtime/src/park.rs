@@ -107,15 +107,24 @@ where
     }
 }
 
-/// Panics if the calling thread runs an evloop loop: a blocking `call` there would stop the loop
-/// (and every task on it) while it waits, usually forever. `instead` says what to do.
-pub(crate) fn assert_not_on_a_loop(call: &str, instead: &str) {
+/// Drives `future` to completion on this plain thread: the body of every `*_blocking` call that
+/// lets a thread wait on a task-side primitive.
+///
+/// # Panics
+///
+/// If the calling thread runs an evloop loop: a blocking `call` there would stop the loop (and
+/// every task on it) while it waits, usually forever. `instead` says what to do.
+pub(crate) fn block_plain_thread<F>(future: &mut F, call: &str, instead: &str) -> F::Output
+where
+    F: Future + Unpin,
+{
     let on_a_loop = crate::runtime::with_local(|_| ()).is_some();
     assert!(
         !on_a_loop,
         "{call} blocks its thread, and this thread runs an evloop loop, which would stop while it \
          waits: {instead} instead"
     );
+    wait_on_thread(future, None).expect("no deadline: waits to the end")
 }
 
 #[cfg(all(test, not(loom)))]

@@ -177,8 +177,11 @@ impl<T> Receiver<T> {
     ///
     /// On an evloop loop thread, which would stop the loop while it waits: `.await` there.
     pub fn recv_blocking(mut self) -> Result<T, RecvError> {
-        crate::park::assert_not_on_a_loop("Receiver::recv_blocking", "`.await` the Receiver");
-        crate::park::wait_on_thread(&mut self, None).expect("no deadline: waits to the end")
+        crate::park::block_plain_thread(
+            &mut self,
+            "Receiver::recv_blocking",
+            "`.await` the Receiver",
+        )
     }
 }
 

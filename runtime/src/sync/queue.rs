@@ -49,7 +49,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::wait_queue::{Removed, WaitQueue, Wakers};
-use crate::park::{assert_not_on_a_loop, wait_on_thread};
+use crate::park::block_plain_thread;
 use crate::shim::{lock, Mutex};
 
 /// How a queue stores its items, and so which one [`get`](GenericQueue::get) takes next.
@@ -328,9 +328,11 @@ impl<T, B: Buffer<T>> GenericQueue<T, B> {
     ///
     /// On an evloop loop thread, which would stop the loop while it waits: use `put().await`.
     pub fn put_blocking(&self, item: T) -> Result<(), QueueShutDown<T>> {
-        assert_not_on_a_loop("Queue::put_blocking", "use `put(item).await`");
-        let mut put = self.put(item);
-        wait_on_thread(&mut put, None).expect("no deadline: waits to the end")
+        block_plain_thread(
+            &mut self.put(item),
+            "Queue::put_blocking",
+            "use `put(item).await`",
+        )
     }
 
     /// Takes an item from a plain thread, blocking it while the queue is empty.
@@ -343,9 +345,7 @@ impl<T, B: Buffer<T>> GenericQueue<T, B> {
     ///
     /// On an evloop loop thread, which would stop the loop while it waits: use `get().await`.
     pub fn get_blocking(&self) -> Result<T, QueueShutDown> {
-        assert_not_on_a_loop("Queue::get_blocking", "use `get().await`");
-        let mut get = self.get();
-        wait_on_thread(&mut get, None).expect("no deadline: waits to the end")
+        block_plain_thread(&mut self.get(), "Queue::get_blocking", "use `get().await`")
     }
 
     /// Marks one item taken with `get` as processed (for [`join`](GenericQueue::join)).

@@ -261,7 +261,9 @@ impl<'a> Future for Acquire<'a> {
                 // Behind others, there is nothing to check: the head does not fit (invariant),
                 // so neither do we, in FIFO order.
                 drop(waiters);
-                wakers.wake_all(); // our own waker, if we were granted; harmless
+                // We were alone in the queue, so `wakers` holds at most our own waker: we are
+                // running, there is nobody to wake.
+                drop(wakers);
                 if !acquired {
                     self.key = Some(key);
                 }

@@ -91,6 +91,9 @@ union Slot<F: Future> {
 }
 
 /// The operations that need the future's concrete type, one table per `F`.
+///
+/// Each entry points to one of the `unsafe fn`s below and is called under that function's
+/// `# Safety` contract.
 pub(super) struct Vtable {
     /// Polls the future. On `Ready` (or a panic) the future has been dropped and the output
     /// written to the slot.
