@@ -1,10 +1,12 @@
 //! loom models of the blocking pool: the hand-off of a job to a worker, of its result back to a
 //! waiting task or thread, and both racing cancel and shutdown. Each drives the real pool
 //! (`evloop::blocking`), whose mutex, condvars and threads are loom's under `--cfg loom`.
-//! Idle retirement is not modelled: loom does not model time, so a timed wait never times out.
+//! Idle retirement is modelled with a zero idle timeout, which the loom build times out at once.
 //!
 //! Run with: `RUSTFLAGS="--cfg loom" cargo test -p loom-tests --release`
 #![cfg(loom)]
+
+use std::time::Duration;
 
 use evloop::blocking::{as_completed, ThreadPoolExecutor};
 use loom::sync::atomic::{AtomicUsize, Ordering};
@@ -88,6 +90,37 @@ fn as_completed_sees_every_completion() {
             .collect();
         values.sort();
         assert_eq!(values, [1, 2]);
+        pool.shutdown(true, false);
+    });
+}
+
+/// A worker retires when idle (its timed wait times out: under loom a zero `idle_timeout` times
+/// out at once, see `shim::wait_timeout`) while a submit arrives. Property: the submitted job
+/// runs, whether the worker saw it before retiring or a new worker was started for it.
+#[test]
+fn submit_races_idle_exit() {
+    loom::model(|| {
+        let pool = ThreadPoolExecutor::builder()
+            .max_workers(1)
+            .idle_timeout(Duration::ZERO)
+            .build();
+        assert_eq!(pool.submit(|| 1).result().unwrap(), 1);
+        // The worker now looks for work, times out and retires, racing this submit.
+        assert_eq!(pool.submit(|| 2).result().unwrap(), 2);
+        pool.shutdown(true, false);
+    });
+}
+
+/// A worker that has just finished a job spins (one look at the queue, under loom) while a
+/// submit arrives; the submit sees the spinner and does not signal. Property: the spinner looks
+/// again under the lock before it sleeps, so the job runs.
+#[test]
+fn a_submit_racing_the_spinning_worker_is_not_missed() {
+    loom::model(|| {
+        let pool = ThreadPoolExecutor::new(1);
+        assert_eq!(pool.submit(|| 1).result().unwrap(), 1);
+        // The worker now spins, then sleeps, racing this submit.
+        assert_eq!(pool.submit(|| 2).result().unwrap(), 2);
         pool.shutdown(true, false);
     });
 }

@@ -4,8 +4,11 @@
 //!
 //! Run with: `RUSTFLAGS="--cfg loom" cargo test -p loom-tests --release`
 #![cfg(loom)]
+// Several models spawn a task inside `block_on` and return its `JoinHandle` unawaited, on purpose:
+// the model then acts on the handle from another thread.
+#![allow(clippy::async_yields_async)]
 
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::task::{Poll, Waker};
 
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -189,37 +192,96 @@ fn abort_from_another_thread_races_completion() {
         let rt = evloop::Runtime::new().unwrap();
         let drops = Arc::new(AtomicUsize::new(0));
         let token = DropCount(drops.clone());
-        let handle = rt.block_on(async move {
+        let join = rt.block_on(async move {
             evloop::spawn(async move {
                 let _token = token;
                 evloop::yield_now().await;
                 7
             })
         });
-        let handle = Arc::new(Mutex::new(Some(handle)));
-        let aborter = {
-            let handle = handle.clone();
-            thread::spawn(move || {
-                if let Some(handle) = &*handle.lock().unwrap() {
-                    handle.abort();
-                }
-            })
-        };
-        let result = rt.block_on(poll_fn(|cx| {
-            let mut slot = handle.lock().unwrap();
-            let join = slot.as_mut().unwrap();
-            let poll = std::pin::Pin::new(join).poll(cx);
-            if poll.is_ready() {
-                *slot = None;
-            }
-            poll
-        }));
+        let (aborter, result) = abort_on_another_thread(&rt, join);
         aborter.join().unwrap();
         match result {
             Ok(value) => assert_eq!(value, 7),
             Err(error) => assert!(error.is_cancelled()),
         }
         assert_eq!(drops.load(Ordering::SeqCst), 1);
+    });
+}
+
+/// `abort` from another thread is the only thing that can end a task that waits forever: it must
+/// queue the task and wake the sleeping loop. Property: the join handle reports a cancellation,
+/// the future is dropped once, nothing hangs.
+#[test]
+fn abort_from_another_thread_cancels_an_idle_task() {
+    loom::model(|| {
+        let rt = evloop::Runtime::new().unwrap();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let token = DropCount(drops.clone());
+        let join = rt.block_on(async move {
+            let join = evloop::spawn(async move {
+                let _token = token;
+                std::future::pending::<()>().await
+            });
+            evloop::yield_now().await; // the task runs and goes idle
+            join
+        });
+        let (aborter, result) = abort_on_another_thread(&rt, join);
+        aborter.join().unwrap();
+        assert!(result.unwrap_err().is_cancelled());
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+    });
+}
+
+/// Awaits `join` on the loop while another thread aborts it; returns that thread and the result.
+fn abort_on_another_thread<T: Send + 'static>(
+    rt: &evloop::Runtime,
+    join: evloop::JoinHandle<T>,
+) -> (thread::JoinHandle<()>, Result<T, evloop::JoinError>) {
+    // The handle is shared so the other thread can call `abort` while the loop polls it.
+    let join = Arc::new(Mutex::new(Some(join)));
+    let aborter = {
+        let join = join.clone();
+        thread::spawn(move || {
+            if let Some(join) = &*join.lock().unwrap() {
+                join.abort();
+            }
+        })
+    };
+    let result = rt.block_on(poll_fn(|cx| {
+        let mut slot = join.lock().unwrap();
+        let poll = std::pin::Pin::new(slot.as_mut().unwrap()).poll(cx);
+        if poll.is_ready() {
+            *slot = None;
+        }
+        poll
+    }));
+    (aborter, result)
+}
+
+/// The `JoinHandle` is dropped on another thread while the loop completes the task. Property:
+/// the output is dropped exactly once — by the loop if the handle let go first, by the handle
+/// if the output was already there — and so is the future.
+#[test]
+fn a_join_handle_dropped_on_another_thread_races_completion() {
+    loom::model(|| {
+        let rt = evloop::Runtime::new().unwrap();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let output_drops = Arc::new(AtomicUsize::new(0));
+        let token = DropCount(drops.clone());
+        let output = DropCount(output_drops.clone());
+        let join = rt.block_on(async move {
+            evloop::spawn(async move {
+                let _token = token;
+                output
+            })
+        });
+        let dropper = thread::spawn(move || drop(join));
+        rt.block_on(evloop::yield_now()); // the loop runs the task
+        dropper.join().unwrap();
+        drop(rt);
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+        assert_eq!(output_drops.load(Ordering::SeqCst), 1);
     });
 }
 
@@ -248,4 +310,19 @@ fn a_thread_blocking_on_a_task_result_is_woken() {
     });
 }
 
-use std::future::Future;
+/// `run_coroutine_threadsafe` from another thread, then a blocking `result()`, races the
+/// runtime's shutdown. Property: the thread gets the value or a cancellation by shutdown, never
+/// waits forever.
+#[test]
+fn run_coroutine_threadsafe_races_shutdown() {
+    loom::model(|| {
+        let rt = evloop::Runtime::new().unwrap();
+        let handle = rt.handle();
+        let caller = thread::spawn(move || handle.run_coroutine_threadsafe(async { 5 }).result());
+        drop(rt);
+        match caller.join().unwrap() {
+            Ok(value) => assert_eq!(value, 5),
+            Err(error) => assert!(error.is_cancelled()),
+        }
+    });
+}

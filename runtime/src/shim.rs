@@ -65,6 +65,61 @@ impl<T> UnsafeCell<T> {
     }
 }
 
+/// Whether the deliberate bug called `name` is switched on (mutation testing of the loom models).
+///
+/// A model that cannot fail proves nothing, so each loom model has at least one bug it must
+/// catch, planted at its call site: `if mutant("inbox_skips_notify") { /* the bug */ } else { /*
+/// the real code */ }`. In every ordinary build (normal, loom, Miri) this is a constant `false`
+/// and the compiler deletes the bug. Only a build with `--cfg evloop_mutants` reads which bug to
+/// switch on from the `EVLOOP_MUTANT` environment variable; `loom-tests/mutants.sh` builds the
+/// models that way once, then runs each bug against the model meant to catch it and fails if the
+/// model passes. DESIGN.md §9 lists every bug and what loom says when it finds it.
+#[cfg(not(evloop_mutants))]
+#[inline(always)]
+pub(crate) const fn mutant(_name: &str) -> bool {
+    false
+}
+
+/// See the other `mutant`: this is the mutation-testing build's, which compares `name` with
+/// `EVLOOP_MUTANT` (read once; std's `OnceLock`, since it is not part of any protocol loom checks).
+#[cfg(evloop_mutants)]
+pub(crate) fn mutant(name: &str) -> bool {
+    static SWITCHED_ON: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    SWITCHED_ON
+        .get_or_init(|| std::env::var("EVLOOP_MUTANT").ok())
+        .as_deref()
+        == Some(name)
+}
+
+/// Waits on `condvar` for at most `timeout`, ignoring poisoning (as [`lock`] does); `guard` must
+/// be `mutex`'s. Returns the guard and whether the wait timed out.
+///
+/// loom does not model time: its `wait_timeout` never times out. So that the models can still
+/// reach the code that runs after a timeout (a pool worker retiring when idle), the loom build
+/// treats a *zero* timeout as "times out at once": it unlocks `mutex`, lets other threads run,
+/// locks it again and reports a timeout, which is what a real zero-length wait does. Any other
+/// timeout waits for a notification. (That is why `mutex` is passed: loom's guard cannot give
+/// its mutex back; the std build does not need it.)
+pub(crate) fn wait_timeout<'a, T>(
+    condvar: &Condvar,
+    mutex: &'a Mutex<T>,
+    guard: MutexGuard<'a, T>,
+    timeout: std::time::Duration,
+) -> (MutexGuard<'a, T>, bool) {
+    #[cfg(loom)]
+    if timeout.is_zero() {
+        drop(guard);
+        thread::yield_now();
+        return (lock(mutex), true);
+    }
+    #[cfg(not(loom))]
+    let _ = mutex;
+    let (guard, result) = condvar
+        .wait_timeout(guard, timeout)
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    (guard, result.timed_out())
+}
+
 /// Locks `mutex`, ignoring poisoning.
 ///
 /// evloop never panics while holding one of its own locks (the critical sections only move

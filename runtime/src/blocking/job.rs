@@ -23,7 +23,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::task::{Context, Poll, Waker};
 
-use crate::shim::{lock, Arc, Mutex};
+use crate::shim::{lock, mutant, Arc, Mutex};
 use crate::task::JoinError;
 
 enum Stage<T> {
@@ -71,7 +71,7 @@ impl<T> JobCell<T> {
     /// A worker claims the job. `false` if it was cancelled meanwhile: skip it.
     fn start(&self) -> bool {
         let mut state = lock(&self.state);
-        if matches!(state.stage, Stage::Queued) {
+        if matches!(state.stage, Stage::Queued) || mutant("start_ignores_cancel") {
             state.stage = Stage::Running;
             true
         } else {
@@ -84,7 +84,10 @@ impl<T> JobCell<T> {
         let waker = {
             let mut state = lock(&self.state);
             state.stage = Stage::Done(result);
-            state.waker.take()
+            state
+                .waker
+                .take()
+                .filter(|_| !mutant("job_result_wakes_nobody"))
         };
         if let Some(waker) = waker {
             waker.wake();

@@ -38,7 +38,8 @@ use super::job::{Job, JobCell, QueuedJob};
 use super::{Map, PoolFuture};
 use crate::park::{time_left, TimeLeft};
 use crate::shim::{
-    lock, thread, Arc, AtomicBool, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering,
+    lock, mutant, thread, wait_timeout, Arc, AtomicBool, AtomicUsize, Condvar, Mutex, MutexGuard,
+    Ordering,
 };
 
 /// A new worker is started while more than this many jobs wait per idle worker.
@@ -312,7 +313,9 @@ impl ThreadPoolExecutor {
             } else {
                 VecDeque::new()
             };
-            self.shared.work.notify_all();
+            if !mutant("shutdown_wakes_no_worker") {
+                self.shared.work.notify_all();
+            }
             let handles = if wait {
                 take_handles(&mut state)
             } else {
@@ -348,11 +351,7 @@ impl ThreadPoolExecutor {
                     .wait(state)
                     .unwrap_or_else(|poisoned| poisoned.into_inner()),
                 TimeLeft::Duration(left) => {
-                    self.shared
-                        .exited
-                        .wait_timeout(state, left)
-                        .unwrap_or_else(|poisoned| poisoned.into_inner())
-                        .0
+                    wait_timeout(&self.shared.exited, &self.shared.state, state, left).0
                 }
                 TimeLeft::Expired => break,
             };
@@ -437,7 +436,13 @@ fn worker(shared: &Arc<PoolShared>, key: usize) {
     // again).
     let mut spun = false;
     loop {
-        if let Some(job) = state.queue.pop_front() {
+        // (The mutant trusts the spin's lock-free look and goes to sleep without this one.)
+        let job = if spun && mutant("spinner_sleeps_without_looking") {
+            None
+        } else {
+            state.queue.pop_front()
+        };
+        if let Some(job) = job {
             shared.queued.store(state.queue.len(), Ordering::Release);
             state.idle -= 1;
             if !state.shutdown {
@@ -465,14 +470,13 @@ fn worker(shared: &Arc<PoolShared>, key: usize) {
             continue;
         }
         state.sleeping += 1;
-        let (guard, wait) = shared
-            .work
-            .wait_timeout(state, shared.idle_timeout)
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (guard, timed_out) =
+            wait_timeout(&shared.work, &shared.state, state, shared.idle_timeout);
         state = guard;
         state.sleeping -= 1;
         spun = false;
-        if wait.timed_out() && state.queue.is_empty() && !state.shutdown {
+        let nothing_queued = state.queue.is_empty() || mutant("retire_with_jobs_queued");
+        if timed_out && nothing_queued && !state.shutdown {
             // Retire: hand our own JoinHandle to the reaping list (shutdown or the next submit
             // joins it), so that every thread is joined by someone.
             if let Some(handle) = state.threads.try_remove(key) {
@@ -488,18 +492,24 @@ fn worker(shared: &Arc<PoolShared>, key: usize) {
 
 /// Makes the caller the pool's one spinning worker, if no other worker spins. Called with the
 /// pool's lock held, so that a submit (which reads the flag under the same lock) sees either the
-/// spinner or a sleeper to signal. Never under loom: spinning adds no behaviour (the spinner then
-/// takes the lock and looks, as it would anyway), only interleavings for loom to explore.
+/// spinner or a sleeper to signal.
 fn try_start_spinning(shared: &PoolShared) -> bool {
-    !cfg!(loom) && !shared.spinning.swap(true, Ordering::AcqRel)
+    !shared.spinning.swap(true, Ordering::AcqRel)
 }
 
 /// Watches the queue for up to [`SPIN_BEFORE_SLEEP`], so that a job submitted right after the
 /// previous one finished is taken without a sleep and a wake-up. Only one worker spins at a time,
 /// so an idle pool burns at most one core for that long, however many workers a burst started.
+///
+/// Under loom, which has no clock, the spin is one look at the queue: what the models check is
+/// the hand-over around it (a submit that saw the spinner does not signal, so the spinner must
+/// look again under the lock before it sleeps), not how long it spins.
 fn spin_for_work(shared: &PoolShared) {
     let start = std::time::Instant::now();
-    while shared.queued.load(Ordering::Acquire) == 0 && start.elapsed() < SPIN_BEFORE_SLEEP {
+    while shared.queued.load(Ordering::Acquire) == 0
+        && start.elapsed() < SPIN_BEFORE_SLEEP
+        && !cfg!(loom)
+    {
         std::hint::spin_loop();
     }
     shared.spinning.store(false, Ordering::Release);

@@ -17,7 +17,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::task::{Context, Wake, Waker};
 
-use crate::shim::{lock, Mutex};
+use crate::shim::{lock, mutant, Mutex};
 
 /// Indices reported ready, and the parent's waker.
 #[derive(Default)]
@@ -47,7 +47,10 @@ impl Wake for ChildWaker {
         let parent = {
             let mut state = lock(&self.shared.state);
             state.ready.push_back(self.index);
-            state.parent.take()
+            state
+                .parent
+                .take()
+                .filter(|_| !mutant("child_wake_skips_the_parent"))
         };
         // Outside the lock: the parent's waker may run any code.
         if let Some(parent) = parent {
@@ -101,6 +104,7 @@ impl ReadySet {
             None => {
                 match &state.parent {
                     Some(parent) if parent.will_wake(cx.waker()) => {}
+                    _ if mutant("ready_set_forgets_the_parent") => {}
                     _ => state.parent = Some(cx.waker().clone()),
                 }
                 None

@@ -26,7 +26,7 @@ use std::io;
 use std::marker::PhantomData;
 
 use super::driver::{Driver, Unparker};
-use crate::shim::{lock, Arc, AtomicBool, AtomicUsize, Mutex, Ordering};
+use crate::shim::{lock, mutant, Arc, AtomicBool, AtomicUsize, Mutex, Ordering};
 use crate::task::{NewTask, SendNewTask, TaskRef};
 
 const EMPTY: usize = 0;
@@ -114,11 +114,16 @@ impl Shared {
         timeout: Option<std::time::Duration>,
         on_event: impl FnMut(&mio::event::Event),
     ) {
-        if self
-            .wake_state
-            .compare_exchange(EMPTY, PARKED, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
-        {
+        let may_sleep = if mutant("park_ignores_a_notification") {
+            // The bug: check-then-sleep, overwriting a NOTIFIED that arrived since the check.
+            self.wake_state.store(PARKED, Ordering::Release);
+            true
+        } else {
+            self.wake_state
+                .compare_exchange(EMPTY, PARKED, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+        };
+        if may_sleep {
             driver.park(timeout, on_event);
         }
         // Consume the notification (or our own PARKED mark): whatever it announced, the loop is
@@ -155,7 +160,7 @@ impl Shared {
     fn announce(&self, inbox: crate::shim::MutexGuard<'_, Inbox>) {
         let first = !self.inbox_nonempty.swap(true, Ordering::AcqRel);
         drop(inbox);
-        if first {
+        if first && !mutant("inbox_skips_notify") {
             self.notify();
         }
     }
@@ -176,7 +181,12 @@ impl Shared {
     /// Closes the inbox for good and returns what was in it (shutdown, loop thread).
     pub(crate) fn close_inbox(&self) -> Inbox {
         let mut inbox = lock(&self.inbox);
-        inbox.closed = true;
+        if mutant("shutdown_forgets_the_inbox") {
+            // The bug: what other threads handed in just before shutdown is never cancelled.
+            inbox.closed = true;
+            return Inbox::default();
+        }
+        inbox.closed = !mutant("shutdown_leaves_the_inbox_open");
         self.inbox_nonempty.store(false, Ordering::Release);
         Inbox {
             woken: std::mem::take(&mut inbox.woken),

@@ -24,7 +24,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::wait_queue::{Removed, WaitQueue, Wakers};
-use crate::shim::{lock, Mutex};
+use crate::shim::{lock, mutant, Mutex};
 
 /// A rendezvous point for a fixed number of tasks, reusable round after round.
 ///
@@ -129,7 +129,9 @@ impl Barrier {
             state.generation += 1;
             state.waiters.wake_waiting(&mut wakers);
         }
-        wakers.wake_all();
+        if !mutant("barrier_abort_wakes_nobody") {
+            wakers.wake_all();
+        }
     }
 }
 
@@ -187,7 +189,9 @@ impl Future for BarrierWait<'_> {
             state.generation += 1;
             state.waiters.grant_all(&mut wakers);
             drop(state);
-            wakers.wake_all();
+            if !mutant("barrier_trip_wakes_nobody") {
+                wakers.wake_all();
+            }
             return Poll::Ready(Ok(index));
         };
         let outcome = if state.waiters.poll_granted(queued.key, cx) {

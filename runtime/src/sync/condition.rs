@@ -29,7 +29,7 @@ use std::task::{Context, Poll};
 use super::mutex::{Mutex, MutexGuard};
 use super::semaphore::Acquire;
 use super::wait_queue::{Removed, WaitQueue, Wakers};
-use crate::shim::{lock, Mutex as StateLock};
+use crate::shim::{lock, mutant, Mutex as StateLock};
 
 /// A condition variable for tasks: wait with a [`Mutex`] released until notified.
 ///
@@ -149,8 +149,14 @@ impl<'a, T> Future for ConditionWait<'a, T> {
             match std::mem::replace(&mut this.stage, Stage::Done) {
                 Stage::Holding(guard) => {
                     // Queue first, unlock second: a notify made under the lock can't slip between.
-                    let key = lock(&this.condition.waiters).push(1, cx.waker());
-                    let mutex = MutexGuard::unlock(guard);
+                    // (The mutant does it the other way round: a lost wake-up.)
+                    let (key, mutex) = if mutant("condition_unlocks_before_queueing") {
+                        let mutex = MutexGuard::unlock(guard);
+                        (lock(&this.condition.waiters).push(1, cx.waker()), mutex)
+                    } else {
+                        let key = lock(&this.condition.waiters).push(1, cx.waker());
+                        (key, MutexGuard::unlock(guard))
+                    };
                     this.stage = Stage::Waiting { key, mutex };
                     return Poll::Pending;
                 }
@@ -191,7 +197,7 @@ impl<T> Drop for ConditionWait<'_, T> {
             Stage::Relocking { .. } => true,
             Stage::Holding(_) | Stage::Done => false,
         };
-        if notification_unused {
+        if notification_unused && !mutant("cancelled_waiter_keeps_its_notification") {
             self.condition.notify(1);
         }
     }

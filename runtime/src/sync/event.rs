@@ -12,7 +12,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::wait_queue::{WaitQueue, Wakers};
-use crate::shim::{lock, Mutex};
+use crate::shim::{lock, mutant, Mutex};
 
 /// An event flag: [`set`](Event::set) wakes every waiter; [`wait`](Event::wait) returns once it is
 /// set.
@@ -65,7 +65,9 @@ impl Event {
             state.waiters.grant_all(&mut wakers);
             wakers
         };
-        wakers.wake_all();
+        if !mutant("event_set_wakes_nobody") {
+            wakers.wake_all();
+        }
     }
 
     /// Clears the flag: later `wait`s wait again.
@@ -111,7 +113,12 @@ impl Future for EventWait<'_> {
         let mut state = lock(&self.event.state);
         match self.key {
             Some(key) => {
-                if state.waiters.poll_granted(key, cx) {
+                let released = if mutant("event_wait_rechecks_the_flag") {
+                    state.set
+                } else {
+                    state.waiters.poll_granted(key, cx)
+                };
+                if released {
                     drop(state);
                     self.key = None;
                     return Poll::Ready(());

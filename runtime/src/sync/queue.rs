@@ -50,7 +50,7 @@ use std::task::{Context, Poll};
 
 use super::wait_queue::{Removed, WaitQueue, Wakers};
 use crate::park::block_plain_thread;
-use crate::shim::{lock, Mutex};
+use crate::shim::{lock, mutant, Mutex};
 
 /// How a queue stores its items, and so which one [`get`](GenericQueue::get) takes next.
 pub trait Buffer<T>: Default {
@@ -503,6 +503,10 @@ impl<T, B: Buffer<T>> State<T, B> {
 
     fn shut_down(&mut self, wakers: &mut Wakers) {
         self.shut_down = true;
+        if mutant("queue_shutdown_wakes_no_getter") {
+            self.putters.wake_waiting(wakers);
+            return;
+        }
         self.getters.wake_waiting(wakers);
         self.putters.wake_waiting(wakers);
     }
@@ -581,7 +585,8 @@ impl<T, B: Buffer<T>> Drop for QueuePut<'_, T, B> {
         let mut wakers = Wakers::new();
         {
             let mut state = lock(&self.queue.state);
-            if state.putters.remove(key) != Removed::Waiting {
+            let promised = state.putters.remove(key) != Removed::Waiting;
+            if promised && !mutant("cancelled_put_keeps_its_room") {
                 // Room was promised to us and never used: promise it to the next putter.
                 state.slots_promised -= 1;
                 state.promise_slots(self.queue.maxsize, &mut wakers);
@@ -647,7 +652,8 @@ impl<T, B: Buffer<T>> Drop for QueueGet<'_, T, B> {
         let mut wakers = Wakers::new();
         {
             let mut state = lock(&self.queue.state);
-            if state.getters.remove(key) != Removed::Waiting {
+            let promised = state.getters.remove(key) != Removed::Waiting;
+            if promised && !mutant("cancelled_get_keeps_its_item") {
                 // An item was promised to us and never taken: promise it to the next getter.
                 state.items_promised -= 1;
                 state.promise_items(&mut wakers);

@@ -37,19 +37,12 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::wait_queue::{Removed, WaitQueue, Wakers};
-use crate::shim::{lock, AtomicUsize, Mutex, Ordering};
+use crate::shim::{lock, mutant, AtomicUsize, Mutex, Ordering};
 
 /// The word's low bit: the wait queue is not empty, so only lock holders may change the permits.
 const QUEUED: usize = 1;
 /// One permit, in the word.
 const ONE: usize = 2;
-/// The fast path's ordering: `Acquire` (with `Release`, for the word) so that a mutex holder sees
-/// everything the previous holder wrote. The loom model of the mutex catches the weakened variant
-/// (`--cfg evloop_mutation="relaxed_take"`) as a data race on the mutex's data.
-#[cfg(not(evloop_mutation = "relaxed_take"))]
-const TAKE_ORDERING: Ordering = Ordering::AcqRel;
-#[cfg(evloop_mutation = "relaxed_take")]
-const TAKE_ORDERING: Ordering = Ordering::Relaxed;
 /// The most permits a semaphore can hold (the word keeps one bit for `QUEUED`).
 pub(super) const MAX_PERMITS: usize = usize::MAX >> 1;
 
@@ -146,7 +139,7 @@ impl Semaphore {
     pub fn add_permits(&self, permits: usize) {
         let added = permits.checked_mul(ONE).expect("too many permits");
         let mut word = self.word.load(Ordering::Acquire);
-        while word & QUEUED == 0 {
+        while word & QUEUED == 0 || mutant("release_ignores_the_queue") {
             let new = word.checked_add(added).expect("too many permits");
             match self
                 .word
@@ -181,10 +174,18 @@ impl Semaphore {
             if word & QUEUED != 0 || word / ONE < need {
                 return false;
             }
+            // `Acquire` (with `Release`, for the word) so that a mutex holder sees everything the
+            // previous holder wrote; the loom mutex model catches the `Relaxed` mutant as a data
+            // race on the mutex's data.
+            let ordering = if mutant("relaxed_take") {
+                Ordering::Relaxed
+            } else {
+                Ordering::AcqRel
+            };
             match self.word.compare_exchange_weak(
                 word,
                 word - need * ONE,
-                TAKE_ORDERING,
+                ordering,
                 Ordering::Acquire,
             ) {
                 Ok(_) => return true,
@@ -252,10 +253,10 @@ impl<'a> Future for Acquire<'a> {
                     // since `try_take` is counted there; any later one sees the bit and takes
                     // the lock.
                     semaphore.word.fetch_or(QUEUED, Ordering::AcqRel);
-                    // (`--cfg evloop_mutation="no_grant_after_queueing"` leaves this out: the
-                    // loom semaphore models then find the lost wake-up.)
-                    #[cfg(not(evloop_mutation = "no_grant_after_queueing"))]
-                    semaphore.grant(&mut waiters, &mut wakers);
+                    // (The mutant that leaves this out is a lost wake-up for the loom models.)
+                    if !mutant("no_grant_after_queueing") {
+                        semaphore.grant(&mut waiters, &mut wakers);
+                    }
                     acquired = waiters.poll_granted(key, cx);
                 }
                 // Behind others, there is nothing to check: the head does not fit (invariant),
@@ -294,7 +295,8 @@ impl Drop for Acquire<'_> {
         let mut wakers = Wakers::new();
         {
             let mut waiters = lock(&semaphore.waiters);
-            if let Removed::Granted { need } = waiters.remove(key) {
+            let removed = waiters.remove(key);
+            if let (Removed::Granted { need }, false) = (removed, mutant("dropped_grant_is_lost")) {
                 // Granted but never taken: hand the permits to the next in line.
                 semaphore.word.fetch_add(need * ONE, Ordering::AcqRel);
             }

@@ -53,7 +53,9 @@ impl<T> JoinRef<T> {
     /// Requests cancellation: the loop drops the future before polling it again.
     pub(crate) fn abort(&self) {
         let header = self.task.header();
-        if header.state.request_cancel() == WakeAction::Enqueue {
+        if header.state.request_cancel() == WakeAction::Enqueue
+            && !crate::shim::mutant("abort_does_not_schedule")
+        {
             // SAFETY: the transition took a reference for the queue entry.
             schedule(unsafe { TaskRef::from_raw(self.task.header_ptr()) });
         }
