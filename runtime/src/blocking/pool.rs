@@ -372,6 +372,12 @@ impl ThreadPoolExecutor {
         }
     }
 
+    /// Whether a job is queued or running: what holds a paused clock back (`time/clock.rs`).
+    pub(crate) fn is_busy(&self) -> bool {
+        let state = lock(&self.shared.state);
+        !state.queue.is_empty() || state.idle < state.workers
+    }
+
     /// The number of worker threads alive now.
     pub fn worker_count(&self) -> usize {
         lock(&self.shared.state).workers

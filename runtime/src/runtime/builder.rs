@@ -8,6 +8,7 @@ use super::driver::Driver;
 use super::local::Local;
 use super::shared::Shared;
 use super::{BlockingSettings, Runtime};
+use crate::time::Clock;
 
 /// How many tasks the loop polls before it looks at timers and the inbox again; tokio's value.
 const DEFAULT_TASKS_PER_TICK: usize = 61;
@@ -35,6 +36,7 @@ const DEFAULT_BLOCKING_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(1);
 pub struct Builder {
     tasks_per_tick: usize,
     blocking: BlockingSettings,
+    start_paused: bool,
 }
 
 impl Builder {
@@ -47,6 +49,7 @@ impl Builder {
                 idle_timeout: DEFAULT_BLOCKING_IDLE_TIMEOUT,
                 shutdown_timeout: DEFAULT_BLOCKING_SHUTDOWN_TIMEOUT,
             },
+            start_paused: false,
         }
     }
 
@@ -87,6 +90,37 @@ impl Builder {
         self
     }
 
+    /// Starts the runtime with its clock paused (default `false`), for tests: timers then fire
+    /// as soon as the loop has nothing else to do, with the clock jumping to each deadline in
+    /// turn, instead of after real waits. The same as calling [`time::pause`](crate::time::pause)
+    /// first thing; see it for what a paused clock does with real I/O.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use evloop::time::{sleep, timeout, Instant};
+    ///
+    /// let rt = evloop::Runtime::builder().start_paused(true).build()?;
+    /// rt.block_on(async {
+    ///     let start = Instant::now();
+    ///     // "Retry every 30 s, give up after 5 minutes": runs in microseconds.
+    ///     let gave_up = timeout(Duration::from_secs(300), async {
+    ///         loop {
+    ///             sleep(Duration::from_secs(30)).await;
+    ///         }
+    ///     })
+    ///     .await;
+    ///     assert!(gave_up.is_err());
+    ///     assert_eq!(Instant::now() - start, Duration::from_secs(300));
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn start_paused(mut self, paused: bool) -> Builder {
+        self.start_paused = paused;
+        self
+    }
+
     /// Creates the runtime.
     ///
     /// # Errors
@@ -100,6 +134,7 @@ impl Builder {
                 driver,
                 self.tasks_per_tick,
                 self.blocking,
+                Clock::new(self.start_paused),
             )),
         })
     }

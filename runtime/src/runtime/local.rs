@@ -25,7 +25,7 @@ use crate::blocking::{PoolFuture, ThreadPoolExecutor};
 use crate::io::{IoState, Reactor};
 use crate::shim::Arc;
 use crate::task::{JoinError, JoinHandle, NewTask, RunOutcome, TaskList, TaskRef};
-use crate::time::{Instant, TimerHeap};
+use crate::time::{Clock, Instant, TimerHeap};
 
 /// The state only the loop thread touches.
 pub(crate) struct Local {
@@ -35,6 +35,8 @@ pub(crate) struct Local {
     /// Every task whose future is alive (for shutdown).
     tasks: RefCell<TaskList>,
     pub(crate) timers: RefCell<TimerHeap>,
+    /// The time as this runtime's timers see it: the system clock, or a paused one (tests).
+    clock: Clock,
     /// Registered I/O sources: readiness and wakers (`io/reactor.rs`).
     reactor: RefCell<Reactor>,
     driver: RefCell<Driver>,
@@ -59,12 +61,14 @@ impl Local {
         driver: Driver,
         tasks_per_tick: usize,
         blocking_settings: BlockingSettings,
+        clock: Clock,
     ) -> Local {
         Local {
             token,
             run_queue: RefCell::new(VecDeque::new()),
             tasks: RefCell::new(TaskList::default()),
             timers: RefCell::new(TimerHeap::default()),
+            clock,
             reactor: RefCell::new(Reactor::default()),
             driver: RefCell::new(driver),
             inbox_buffers: RefCell::new(Inbox::default()),
@@ -180,6 +184,30 @@ impl Local {
             waker.wake();
         }
         next
+    }
+
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// With a paused clock: whether the loop is idle in the sense that lets the clock jump to the
+    /// next deadline (see `time/clock.rs`). Looks, in this order, at the blocking pool, then the
+    /// inbox and I/O: a job that finished has woken its task (through the inbox) before its worker
+    /// counts as idle again, so a pool found idle leaves no wake-up behind.
+    pub(crate) fn is_idle_for_virtual_time(&self) -> bool {
+        let pool_busy = self
+            .blocking_pool
+            .borrow()
+            .as_ref()
+            .is_some_and(ThreadPoolExecutor::is_busy);
+        if pool_busy {
+            return false;
+        }
+        self.take_inbox();
+        if self.has_io_sources() {
+            self.poll_io_now();
+        }
+        !self.has_ready_tasks()
     }
 
     pub(crate) fn has_timers(&self) -> bool {

@@ -85,8 +85,22 @@ pub(crate) fn block_on<F: Future>(local: &Rc<Local>, future: F) -> F::Output {
             }
             continue;
         }
-        let timeout =
-            next_deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
+        let timeout = match next_deadline {
+            // Virtual time: rather than sleep until the next deadline, jump there (the next tick
+            // fires the timer) — if nothing else can still happen first. Otherwise wait for that
+            // something (a blocking job, I/O) with no timeout: the paused clock does not move.
+            Some(deadline) if local.clock().is_paused() => {
+                if local.is_idle_for_virtual_time() && !main.woken.load(Ordering::Acquire) {
+                    local.clock().advance_to(deadline);
+                    continue; // the next tick fires the timer
+                }
+                if local.has_ready_tasks() || main.woken.load(Ordering::Acquire) {
+                    continue;
+                }
+                None
+            }
+            _ => next_deadline.map(|deadline| deadline.saturating_duration_since(Instant::now())),
+        };
         local.park(timeout);
     }
 }

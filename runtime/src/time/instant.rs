@@ -26,9 +26,12 @@ const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
 pub struct Instant(std::time::Instant);
 
 impl Instant {
-    /// The current time.
+    /// The current time: on a loop thread, the time on that runtime's clock, which a test may
+    /// have paused (see [`time::pause`](crate::time::pause)); elsewhere, the system's monotonic
+    /// clock.
     pub fn now() -> Instant {
-        Instant(std::time::Instant::now())
+        crate::runtime::with_local(|local| local.clock().now())
+            .unwrap_or_else(|| Instant(std::time::Instant::now()))
     }
 
     /// The time elapsed since `earlier`, or zero if `earlier` is later.

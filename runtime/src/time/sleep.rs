@@ -120,16 +120,21 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if Instant::now() >= self.deadline {
-            self.deregister();
-            return Poll::Ready(());
-        }
         let deadline = self.deadline;
         let registration = self.registration;
+        // One visit to the loop's state: read its clock, then register (or deregister).
         let registered = with_local(|local| {
             let runtime = local.shared().id();
             let mut timers = local.timers.borrow_mut();
-            match registration {
+            if local.clock().now() >= deadline {
+                if let Some(registration) = registration {
+                    if registration.runtime == runtime {
+                        timers.remove(registration.key);
+                    }
+                }
+                return None;
+            }
+            Some(match registration {
                 Some(registration) if registration.runtime == runtime => {
                     timers.reset(registration.key, deadline, cx.waker());
                     registration
@@ -138,10 +143,16 @@ impl Future for Sleep {
                     runtime,
                     key: timers.insert(deadline, cx.waker().clone()),
                 },
-            }
+            })
         });
         match registered {
-            Some(registration) => self.registration = Some(registration),
+            Some(Some(registration)) => self.registration = Some(registration),
+            // Due: on the loop's clock, or (outside any runtime) on the system's.
+            Some(None) => {
+                self.registration = None;
+                return Poll::Ready(());
+            }
+            None if Instant::now() >= deadline => return Poll::Ready(()),
             None => panic!(
                 "an evloop timer (sleep, timeout, interval) was polled outside of an evloop \
                  runtime: timers need the loop that fires them, so await it inside evloop::run \
