@@ -284,11 +284,13 @@ fn a_join_handle_can_be_awaited_on_another_thread_even_for_a_non_send_future() {
                 yield_now().await;
                 *not_send * 2
             });
-            let waiter = std::thread::spawn(move || block_on_thread(handle));
-            while !waiter.is_finished() {
-                sleep(Duration::from_millis(1)).await;
-            }
-            assert_eq!(waiter.join().unwrap().unwrap(), 42);
+            // The loop learns the thread's result through a oneshot, so it waits without polling
+            // (a loop of short sleeps would never yield once each turn took longer than the sleep,
+            // as under Miri: an elapsed `sleep` completes without suspending).
+            let (sender, receiver) = evloop::sync::oneshot::channel();
+            let waiter = std::thread::spawn(move || sender.send(block_on_thread(handle)).is_ok());
+            assert_eq!(receiver.await.unwrap().unwrap(), 42);
+            assert!(waiter.join().unwrap());
         });
     });
 }
