@@ -7,8 +7,9 @@
 //! Each chapter prints what it does and what happened. It grows with each capability of the
 //! runtime; today: tasks, cancellation, timeouts, a wake-up from another thread, blocking work
 //! on the thread pool, serving and fetching over loopback, and composing tasks (gather,
-//! task_group, as_completed), and synchronisation (a semaphore limit, an event, a queue fed by a
-//! thread).
+//! task_group, as_completed), synchronisation (a semaphore limit, an event, a queue fed by a
+//! thread), and seeing inside the loop (named tasks, a task dump, a slow-poll warning, virtual
+//! time).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -316,6 +317,71 @@ async fn synchronisation() {
     println!("  from a thread through Queue(2): {}", words.join(" "));
 }
 
+/// Chapter 9 runs on runtimes of its own: one in debug mode, one with a paused clock.
+fn debugging() {
+    chapter("9. Seeing inside the loop: named tasks, a dump, a slow poll, virtual time");
+    // Debug mode (EVLOOP_DEBUG=1 turns it on for any program): every task is listed in the dump
+    // and a poll that blocks the loop for longer than the threshold is reported.
+    let runtime = evloop::Runtime::builder()
+        .slow_poll_threshold(Duration::from_millis(50))
+        .on_slow_poll(|slow| println!("  reported: {slow}"))
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let (stop, stopped) = evloop::sync::oneshot::channel::<()>();
+        let ticker = evloop::spawn_named("ticker", async {
+            loop {
+                sleep(Duration::from_millis(5)).await;
+            }
+        });
+        let waiter = evloop::spawn_named("waiter", async move { stopped.await.is_ok() });
+        let unnamed = spawn(async {
+            for _ in 0..3 {
+                yield_now().await;
+            }
+        });
+        sleep(Duration::from_millis(22)).await;
+        println!("  evloop::tasks() after 22 ms:");
+        for line in evloop::tasks().to_string().lines() {
+            println!("    {line}");
+        }
+        // Blocking code in a task stops every other task: the loop reports it.
+        evloop::spawn_named("blocker", async {
+            std::thread::sleep(Duration::from_millis(80)); // should be run_in_executor
+        })
+        .await
+        .unwrap();
+        stop.send(()).unwrap();
+        assert!(waiter.await.unwrap());
+        unnamed.await.unwrap();
+        ticker.abort();
+    });
+
+    // Virtual time: "retry every 30 s, give up after 5 minutes", without waiting 5 minutes.
+    let paused = evloop::Runtime::builder()
+        .start_paused(true)
+        .build()
+        .expect("a runtime");
+    let real_start = std::time::Instant::now();
+    let (attempts, simulated) = paused.block_on(async {
+        let start = Instant::now();
+        let mut attempts = 0;
+        let gave_up = timeout(Duration::from_secs(300), async {
+            loop {
+                attempts += 1; // a connection attempt that always fails
+                sleep(Duration::from_secs(30)).await;
+            }
+        })
+        .await;
+        assert!(gave_up.is_err());
+        (attempts, Instant::now() - start)
+    });
+    println!(
+        "  paused clock: {attempts} attempts over {simulated:?} of virtual time, in {:?} of real time",
+        real_start.elapsed()
+    );
+}
+
 fn main() {
     println!("evloop tour: one thread, many tasks");
     evloop::run(async {
@@ -328,5 +394,7 @@ fn main() {
         composing().await;
         synchronisation().await;
     });
-    println!("\nevloop::run returned: every task still alive was cancelled. Tour over.");
+    println!("\nevloop::run returned: every task still alive was cancelled.");
+    debugging();
+    println!("\nTour over.");
 }

@@ -32,6 +32,9 @@
 //! | `asyncio.run(main())` | [`run`] | `runtime/mod.rs` |
 //! | event loop object | [`Runtime`], [`Builder`] | `runtime/` |
 //! | `asyncio.create_task` | [`spawn`] → [`JoinHandle`] | `task/` |
+//! | `asyncio.create_task(coro, name=...)` | [`spawn_named`] | `runtime/mod.rs` |
+//! | `asyncio.all_tasks()` | [`tasks`] → [`debug::TaskDump`] | `debug/` |
+//! | debug mode, `slow_callback_duration` | [`Builder::slow_poll_threshold`], `EVLOOP_DEBUG=1` | `debug/` |
 //! | `task.cancel()` | [`JoinHandle::abort`] | `task/join_handle.rs` |
 //! | `asyncio.sleep(0)` | [`yield_now`] | `yield_now.rs` |
 //! | `asyncio.sleep`, `asyncio.wait_for` | [`time::sleep`], [`time::timeout`] | `time/` |
@@ -72,6 +75,7 @@
 
 pub mod blocking;
 mod compose;
+pub mod debug;
 pub mod io;
 pub mod net;
 mod park;
@@ -86,8 +90,10 @@ pub use compose::{
     as_completed, gather, gather_all, shield, task_group, wait, AsCompleted, ChildHandle, Gather,
     GatherAll, GroupClosed, GroupError, ReturnWhen, Shield, TaskGroup, Waited,
 };
+pub use debug::tasks;
 pub use runtime::{
-    run, run_in_executor, spawn, Builder, ConcurrentFuture, Handle, Runtime, RuntimeClosed,
+    run, run_in_executor, spawn, spawn_named, Builder, ConcurrentFuture, Handle, Runtime,
+    RuntimeClosed,
 };
 pub use task::{JoinError, JoinHandle};
 pub use yield_now::yield_now;

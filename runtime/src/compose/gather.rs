@@ -17,12 +17,12 @@
 
 use std::fmt;
 use std::future::Future;
-use std::panic::resume_unwind;
+use std::panic::{resume_unwind, Location};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::ReadySet;
-use crate::spawn;
+use crate::runtime::spawn_at;
 use crate::task::{JoinError, JoinHandle};
 
 /// Runs every future as a task and returns `Ok` with their outputs in input order, or the first
@@ -105,9 +105,11 @@ impl<T: 'static, E: 'static> Children<T, E> {
         I: IntoIterator<Item = F>,
         F: Future<Output = Result<T, E>> + 'static,
     {
+        // The closure is not `#[track_caller]`: take the caller's location out here.
+        let location = Location::caller();
         let handles: Vec<_> = futures
             .into_iter()
-            .map(|future| Some(spawn(future)))
+            .map(|future| Some(spawn_at(future, location, "evloop::gather")))
             .collect();
         Children {
             results: handles.iter().map(|_| None).collect(),

@@ -8,6 +8,7 @@ use super::driver::Driver;
 use super::local::Local;
 use super::shared::Shared;
 use super::{BlockingSettings, Runtime};
+use crate::debug::{self, Monitor, Reporter, SlowPoll, SlowPollSettings};
 use crate::time::Clock;
 
 /// How many tasks the loop polls before it looks at timers and the inbox again; tokio's value.
@@ -37,6 +38,8 @@ pub struct Builder {
     tasks_per_tick: usize,
     blocking: BlockingSettings,
     start_paused: bool,
+    slow_poll_threshold: Option<Duration>,
+    slow_poll_reporter: Reporter,
 }
 
 impl Builder {
@@ -50,6 +53,8 @@ impl Builder {
                 shutdown_timeout: DEFAULT_BLOCKING_SHUTDOWN_TIMEOUT,
             },
             start_paused: false,
+            slow_poll_threshold: None,
+            slow_poll_reporter: Reporter::default(),
         }
     }
 
@@ -121,13 +126,58 @@ impl Builder {
         self
     }
 
+    /// Turns on slow-poll detection: every poll of a task (or of the main future) that runs
+    /// longer than `threshold` is reported — the task's id, name and spawn location, and how long
+    /// the poll took — to stderr, or to the callback set with [`on_slow_poll`](Builder::on_slow_poll).
+    /// asyncio's debug mode does the same with `slow_callback_duration` (100 ms).
+    ///
+    /// Off by default; setting the environment variable `EVLOOP_DEBUG=1` turns it on with a
+    /// 100 ms threshold without a code change. It puts the runtime in *debug mode*: every task
+    /// gets a record, so the task dump ([`tasks`](crate::tasks)) lists them all with their total
+    /// poll time, and every poll is timed — about 30 ns per poll on the benchmark machine
+    /// (DESIGN.md §15 has the measurements).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = evloop::Runtime::builder()
+    ///     .slow_poll_threshold(Duration::from_millis(50))
+    ///     .build()?;
+    /// rt.block_on(async {
+    ///     // Prints "evloop: task 1 spawned at src/lib.rs:10:5 blocked the loop for 60.1ms ..."
+    ///     evloop::spawn(async { std::thread::sleep(Duration::from_millis(60)) })
+    ///         .await
+    ///         .unwrap();
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn slow_poll_threshold(mut self, threshold: Duration) -> Builder {
+        self.slow_poll_threshold = Some(threshold);
+        self
+    }
+
+    /// Sends slow-poll reports to `callback` instead of stderr, and turns detection on (with a
+    /// 100 ms threshold unless [`slow_poll_threshold`](Builder::slow_poll_threshold) sets one).
+    ///
+    /// The callback runs on the loop's thread, between two polls, so it may use evloop — take a
+    /// [`tasks`](crate::tasks) dump, for instance — but it blocks the loop while it runs. A panic
+    /// in it propagates out of `block_on`. See [`SlowPoll`] for an example.
+    pub fn on_slow_poll(mut self, callback: impl Fn(&SlowPoll) + Send + Sync + 'static) -> Builder {
+        self.slow_poll_reporter = Reporter::callback(callback);
+        self
+    }
+
     /// Creates the runtime.
     ///
     /// # Errors
     ///
     /// If the OS poller cannot be created (for example, the process is out of file descriptors).
     pub fn build(self) -> io::Result<Runtime> {
-        let (token, driver): (_, Driver) = Shared::create()?;
+        let slow_poll = self.slow_poll_settings();
+        let (token, driver): (_, Driver) = Shared::create(slow_poll.is_some())?;
+        let monitor = Monitor::new(slow_poll);
         Ok(Runtime {
             local: Rc::new(Local::new(
                 token,
@@ -135,7 +185,22 @@ impl Builder {
                 self.tasks_per_tick,
                 self.blocking,
                 Clock::new(self.start_paused),
+                monitor,
             )),
+        })
+    }
+
+    /// Whether slow-poll detection is on, and with what: an explicit threshold wins; a callback
+    /// or `EVLOOP_DEBUG` turns it on with asyncio's 100 ms.
+    fn slow_poll_settings(&self) -> Option<SlowPollSettings> {
+        let threshold = self.slow_poll_threshold.or_else(|| {
+            let wanted = self.slow_poll_reporter.is_callback()
+                || debug::enabled_by_env(std::env::var_os("EVLOOP_DEBUG").as_deref());
+            wanted.then_some(debug::DEFAULT_THRESHOLD)
+        })?;
+        Some(SlowPollSettings {
+            threshold,
+            reporter: self.slow_poll_reporter.clone(),
         })
     }
 }

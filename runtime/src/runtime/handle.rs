@@ -15,8 +15,9 @@ use std::future::Future;
 
 use super::shared::{Closed, Shared};
 use super::{with_local, ConcurrentFuture};
+use crate::debug::TaskDump;
 use crate::shim::Arc;
-use crate::task::{JoinHandle, TaskRef};
+use crate::task::{JoinHandle, Origin, TaskRef};
 
 /// A cloneable, thread-safe reference to a runtime, for spawning onto it from anywhere.
 ///
@@ -96,14 +97,64 @@ impl Handle {
     ///     assert_eq!(task.await.unwrap(), 7);
     /// });
     /// ```
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        match self.submit(future) {
+        match self.submit(future, Origin::caller()) {
             Ok(handle) | Err(handle) => handle,
         }
+    }
+
+    /// Spawns a `Send` future with a name, from any thread: [`spawn_named`](crate::spawn_named)
+    /// for other threads. Otherwise the same as [`Handle::spawn`].
+    #[track_caller]
+    pub fn spawn_named<F>(&self, name: impl Into<String>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match self.submit(future, Origin::named(name)) {
+            Ok(handle) | Err(handle) => handle,
+        }
+    }
+
+    /// Takes a snapshot of the runtime's live tasks, from any thread: [`tasks`](crate::tasks)
+    /// for other threads. The snapshot is taken by the loop at its next turn, so wait for it with
+    /// [`ConcurrentFuture::result_timeout`] if the loop may be stuck (a poll that never returns
+    /// stops the dump too), or `.await` it. The dump's own task is left out of the snapshot.
+    ///
+    /// If the runtime has shut down, the result is a cancelled [`JoinError`](crate::JoinError).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = evloop::Runtime::new()?;
+    /// let handle = rt.handle();
+    /// let watcher = std::thread::spawn(move || {
+    ///     handle.dump().result_timeout(Duration::from_secs(10)).unwrap().unwrap()
+    /// });
+    /// let dump = rt.block_on(async {
+    ///     let _ticker = evloop::spawn_named("ticker", std::future::pending::<()>());
+    ///     while !watcher.is_finished() {
+    ///         evloop::time::sleep(Duration::from_millis(1)).await;
+    ///     }
+    ///     watcher.join().unwrap()
+    /// });
+    /// assert_eq!(dump.len(), 1);
+    /// assert_eq!(dump.iter().next().unwrap().name(), Some("ticker"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn dump(&self) -> ConcurrentFuture<TaskDump> {
+        self.run_coroutine_threadsafe(async {
+            with_local(|local| local.dump(local.monitor().running()))
+                .expect("a task runs inside its runtime")
+        })
     }
 
     /// Schedules `callback` to run on the loop's thread, from any thread — asyncio's
@@ -137,17 +188,19 @@ impl Handle {
     /// });
     /// assert!(ran.load(Ordering::SeqCst));
     /// ```
+    #[track_caller]
     pub fn call_soon_threadsafe<F>(&self, callback: F) -> Result<(), RuntimeClosed>
     where
         F: FnOnce() + Send + 'static,
     {
-        self.submit(async move { callback() })
+        self.submit(async move { callback() }, Origin::caller())
             .map(drop)
             .map_err(|_| RuntimeClosed(()))
     }
 
     /// Spawns `future` onto the runtime and returns a [`ConcurrentFuture`] that a plain thread can
     /// block on — asyncio's `asyncio.run_coroutine_threadsafe`.
+    #[track_caller]
     pub fn run_coroutine_threadsafe<F>(&self, future: F) -> ConcurrentFuture<F::Output>
     where
         F: Future + Send + 'static,
@@ -157,27 +210,39 @@ impl Handle {
     }
 
     /// Spawns `future`; `Err` carries a handle to the cancelled task if the runtime refused it.
-    fn submit<F>(&self, future: F) -> Result<JoinHandle<F::Output>, JoinHandle<F::Output>>
+    fn submit<F>(
+        &self,
+        future: F,
+        origin: Origin,
+    ) -> Result<JoinHandle<F::Output>, JoinHandle<F::Output>>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
         // On this runtime's own thread: the direct path.
-        let mut future = Some(future);
+        let mut future = Some((future, origin));
         let local = with_local(|local| {
             if !local.token.owns(&self.shared) {
                 return None;
             }
             let refused = local.is_shutting_down();
-            let future = future.take().expect("taken once");
-            Some((local.spawn(future), refused))
+            let (future, origin) = future.take().expect("taken once");
+            let handle = if origin.is_named() {
+                local.spawn_recorded(future, origin)
+            } else {
+                local.spawn(future, origin.location())
+            };
+            Some((handle, refused))
         })
         .flatten();
         if let Some((handle, refused)) = local {
             return if refused { Err(handle) } else { Ok(handle) };
         }
-        let future = future.expect("not taken: not on the loop thread");
-        let (task, join) = TaskRef::new_send(future, self.shared.clone());
+        let (future, origin) = future.expect("not taken: not on the loop thread");
+        let record = origin
+            .needs_record(self.shared.records_all_tasks())
+            .then(|| origin.into_record());
+        let (task, join) = TaskRef::new_send(future, self.shared.clone(), record);
         let handle = JoinHandle::new(join);
         match self.shared.push_spawned(task) {
             Ok(()) => Ok(handle),

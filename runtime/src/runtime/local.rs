@@ -1,5 +1,6 @@
 //! The runtime's loop-thread half: the run queue, the task list, the timers, the reactor, the
-//! driver, and the blocking pool once `run_in_executor` has been used.
+//! driver, the monitor (task ids, poll timing), and the blocking pool once `run_in_executor` has
+//! been used.
 //!
 //! Nothing here is shared with other threads, so nothing here takes a lock or an atomic
 //! read-modify-write: `RefCell`s suffice. Each `RefCell` is borrowed only for the duration of one
@@ -12,6 +13,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
+use std::panic::Location;
 use std::rc::Rc;
 use std::task::Waker;
 use std::time::Duration;
@@ -22,9 +24,12 @@ use super::driver::Driver;
 use super::shared::{Inbox, LoopToken, Shared};
 use super::BlockingSettings;
 use crate::blocking::{PoolFuture, ThreadPoolExecutor};
+use crate::debug::{Monitor, TaskDump};
 use crate::io::{IoState, Reactor};
 use crate::shim::Arc;
-use crate::task::{JoinError, JoinHandle, NewTask, RunOutcome, TaskList, TaskRef};
+use crate::task::{
+    JoinError, JoinHandle, NewTask, NoRecord, Origin, RunOutcome, TaskId, TaskList, TaskRef,
+};
 use crate::time::{Clock, Instant, TimerHeap};
 
 /// The state only the loop thread touches.
@@ -32,8 +37,15 @@ pub(crate) struct Local {
     pub(crate) token: LoopToken,
     /// Tasks ready to be polled, in wake order. Each entry owns a reference.
     run_queue: RefCell<VecDeque<TaskRef>>,
-    /// Every task whose future is alive (for shutdown).
+    /// Every task whose future is alive (for shutdown and the task dump).
     tasks: RefCell<TaskList>,
+    /// Task ids, the running task, and poll timing in debug mode (`debug/monitor.rs`).
+    monitor: Monitor,
+    /// Set once a task with a record has been adopted. Until then the loop skips the per-poll
+    /// question "does this task have a record?": a check of this flag, unlike one of the task's
+    /// vtable, does not wait for the task's memory, and it keeps the `yield_now` benchmark at its
+    /// speed from before records existed.
+    has_recorded_tasks: Cell<bool>,
     pub(crate) timers: RefCell<TimerHeap>,
     /// The time as this runtime's timers see it: the system clock, or a paused one (tests).
     clock: Clock,
@@ -62,11 +74,14 @@ impl Local {
         tasks_per_tick: usize,
         blocking_settings: BlockingSettings,
         clock: Clock,
+        monitor: Monitor,
     ) -> Local {
         Local {
             token,
             run_queue: RefCell::new(VecDeque::new()),
             tasks: RefCell::new(TaskList::default()),
+            monitor,
+            has_recorded_tasks: Cell::new(false),
             timers: RefCell::new(TimerHeap::default()),
             clock,
             reactor: RefCell::new(Reactor::default()),
@@ -89,19 +104,51 @@ impl Local {
         self.token.owns(task.scheduler())
     }
 
-    /// Spawns `future` on this runtime (loop thread).
-    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    /// Spawns `future`, unnamed, on this runtime (loop thread); `location` is the spawn call site.
+    pub(crate) fn spawn<F>(
+        &self,
+        future: F,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
     {
-        let (task, join) = TaskRef::allocate(future, self.shared().clone());
+        if self.monitor.is_debug_mode() {
+            return self.spawn_recorded(future, Origin::at(location));
+        }
+        let (task, join) = TaskRef::allocate(future, self.shared().clone(), NoRecord);
+        self.link(task);
+        JoinHandle::new(join)
+    }
+
+    /// Spawns `future` with a record of where it comes from: a named task, or any task in debug
+    /// mode.
+    // `cold`: outside debug mode this is the rare path, and the plain spawn is the one that must
+    // stay small enough to inline into the code that spawns.
+    #[cold]
+    pub(crate) fn spawn_recorded<F>(&self, future: F, origin: Origin) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+    {
+        let record = origin.into_record();
+        let (task, join) = TaskRef::allocate(future, self.shared().clone(), record);
         self.adopt(task);
         JoinHandle::new(join)
     }
 
-    /// Takes a new task in: links it into the task list and queues its first poll. During
-    /// shutdown the task is cancelled instead, so that nothing outlives the runtime.
+    /// Takes a new task in: a task with a record gets its id and spawn time, then it is linked
+    /// (see [`Local::link`]).
     pub(crate) fn adopt(&self, task: NewTask) {
+        if let Some(record) = task.listed.record(&self.token) {
+            record.adopt(self.monitor.next_id(), self.clock.now());
+            self.has_recorded_tasks.set(true);
+        }
+        self.link(task);
+    }
+
+    /// Links a new task into the task list and queues its first poll. During shutdown the task
+    /// is cancelled instead, so that nothing outlives the runtime.
+    fn link(&self, task: NewTask) {
         if self.shutting_down.get() {
             task.listed
                 .cancel(&self.token, JoinError::runtime_shutdown());
@@ -149,13 +196,55 @@ impl Local {
     pub(crate) fn run_ready_tasks(&self) {
         for _ in 0..self.tasks_per_tick {
             let Some(task) = self.run_queue.borrow_mut().pop_front() else {
-                return;
+                break;
             };
-            if let RunOutcome::Completed(listed) = task.run(&self.token) {
-                let listed = self.tasks.borrow_mut().remove(listed);
-                drop(listed); // may free the task, which may run a waker's drop: no borrow held
+            if self.has_recorded_tasks.get() && task.has_record() {
+                self.run_recorded(task);
+            } else {
+                self.finish_step(task.run(&self.token));
             }
         }
+        // Timers, I/O and the main future come next: their time is no task's.
+        self.monitor.forget_reading();
+    }
+
+    /// Runs one step of a task that has a record, noting it in the record and the monitor.
+    // Kept out of line: it is the rarer path, and the plain loop above stays small.
+    #[inline(never)]
+    fn run_recorded(&self, task: TaskRef) {
+        // The step may complete and free the task: hold a reference so the record outlives it.
+        let keep = task.clone();
+        let record = keep.record(&self.token).expect("checked by the caller");
+        record.count_poll();
+        let start = self.monitor.poll_started(Some(record));
+        let outcome = task.run(&self.token);
+        let slow = self
+            .monitor
+            .poll_finished(start, Some(record), record.location());
+        self.finish_step(outcome);
+        drop(keep); // may free the task, which may run a waker's drop: no borrow held
+                    // Last: the reporter is user code, which may take a dump or panic.
+        if let Some(slow) = slow {
+            self.monitor.report(&slow);
+        }
+    }
+
+    /// Unlinks a task whose future the step ended.
+    fn finish_step(&self, outcome: RunOutcome) {
+        if let RunOutcome::Completed(listed) = outcome {
+            let listed = self.tasks.borrow_mut().remove(listed);
+            drop(listed); // may free the task, which may run a waker's drop: no borrow held
+        }
+    }
+
+    pub(crate) fn monitor(&self) -> &Monitor {
+        &self.monitor
+    }
+
+    /// A snapshot of the live tasks, leaving out `leave_out` (see `debug/dump.rs`).
+    pub(crate) fn dump(&self, leave_out: Option<TaskId>) -> TaskDump {
+        self.monitor
+            .snapshot(&self.tasks.borrow(), self.clock.now(), leave_out)
     }
 
     /// Moves everything other threads handed over into the run queue.

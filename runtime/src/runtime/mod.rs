@@ -20,6 +20,7 @@ mod shared;
 
 use std::future::Future;
 use std::io;
+use std::panic::Location;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -31,7 +32,7 @@ pub(crate) use local::Local;
 pub(crate) use shared::{LoopToken, Shared};
 
 use crate::blocking::PoolFuture;
-use crate::task::JoinHandle;
+use crate::task::{JoinHandle, Origin};
 
 /// The runtime's blocking-pool settings (see [`Builder`]).
 #[derive(Debug, Clone, Copy)]
@@ -92,8 +93,9 @@ impl Runtime {
     /// If called while a runtime is already running on this thread (from inside a task, or
     /// inside another `block_on`): that would block the running loop. Panics from `future` itself
     /// propagate; the runtime stays usable.
+    #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        run_loop::block_on(&self.local, future)
+        run_loop::block_on(&self.local, future, std::panic::Location::caller())
     }
 
     /// Returns a [`Handle`] through which other threads can spawn onto this runtime.
@@ -171,13 +173,60 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    match with_local(|local| local.spawn(future)) {
-        Some(handle) => handle,
-        None => panic!(
-            "evloop::spawn called outside of a runtime: call it from inside evloop::run or \
-             Runtime::block_on, or use Handle::spawn from another thread"
-        ),
-    }
+    spawn_at(future, Location::caller(), "evloop::spawn")
+}
+
+/// Spawns `future` as a new task with a name — `asyncio.create_task(coro, name=...)`.
+///
+/// The name is for people: it appears in the task dump ([`tasks`](crate::tasks)) and in
+/// slow-poll reports, beside the task's id and the line that spawned it. Names need not be
+/// unique. Otherwise the same as [`spawn`]; an unnamed task costs one allocation less.
+///
+/// # Panics
+///
+/// Outside a runtime, as [`spawn`]. From another thread, use [`Handle::spawn_named`].
+///
+/// # Examples
+///
+/// ```
+/// evloop::run(async {
+///     let task = evloop::spawn_named("answer", async { 42 });
+///     assert_eq!(evloop::tasks().iter().next().unwrap().name(), Some("answer"));
+///     assert_eq!(task.await.unwrap(), 42);
+/// });
+/// ```
+#[track_caller]
+pub fn spawn_named<F>(name: impl Into<String>, future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let origin = Origin::named(name);
+    with_local(|local| local.spawn_recorded(future, origin))
+        .unwrap_or_else(|| outside_a_runtime("evloop::spawn_named"))
+}
+
+/// Spawns an unnamed task on the current runtime, for the crate's functions that spawn for their
+/// caller: `location` is the caller's call site, `call` the function's name for the panic.
+#[track_caller]
+pub(crate) fn spawn_at<F>(
+    future: F,
+    location: &'static Location<'static>,
+    call: &str,
+) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    with_local(|local| local.spawn(future, location)).unwrap_or_else(|| outside_a_runtime(call))
+}
+
+#[track_caller]
+fn outside_a_runtime(call: &str) -> ! {
+    panic!(
+        "{call} called outside of a runtime: call it from inside evloop::run or \
+         Runtime::block_on, or use Handle::spawn from another thread"
+    )
 }
 
 /// Runs a blocking closure on the runtime's thread pool and returns a future for its result —

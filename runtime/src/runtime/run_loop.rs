@@ -21,10 +21,14 @@
 //! sockets registered, each busy tick also polls the OS for readiness with a zero timeout, so a
 //! busy loop still serves I/O.
 //!
+//! **Debug mode** (slow-poll detection, `debug/monitor.rs`): steps 1 and 2 also time each poll
+//! and report the slow ones; outside it they only note which recorded task is running.
+//!
 //! **The main future** is not a task: it may borrow from the caller's stack (it need not be
 //! `'static`), so it lives in `block_on`'s frame and has its own waker, a flag plus a notify.
 
 use std::future::Future;
+use std::panic::Location;
 use std::pin::pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Wake, Waker};
@@ -55,8 +59,13 @@ impl Wake for MainWaker {
     }
 }
 
-/// Runs the loop until `future` completes.
-pub(crate) fn block_on<F: Future>(local: &Rc<Local>, future: F) -> F::Output {
+/// Runs the loop until `future` completes. `caller` is where `run` or `block_on` was called, for
+/// slow-poll reports about the main future.
+pub(crate) fn block_on<F: Future>(
+    local: &Rc<Local>,
+    future: F,
+    caller: &'static Location<'static>,
+) -> F::Output {
     let _enter = context::enter(local);
     let main = std::sync::Arc::new(MainWaker {
         woken: AtomicBool::new(true),
@@ -68,7 +77,12 @@ pub(crate) fn block_on<F: Future>(local: &Rc<Local>, future: F) -> F::Output {
     loop {
         // A load first: the swap (a read-modify-write) only when there is something to take.
         if main.woken.load(Ordering::Acquire) && main.woken.swap(false, Ordering::AcqRel) {
-            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            let start = local.monitor().poll_started(None);
+            let poll = future.as_mut().poll(&mut cx);
+            if let Some(slow) = local.monitor().poll_finished(start, None, caller) {
+                local.monitor().report(&slow);
+            }
+            if let Poll::Ready(output) = poll {
                 return output;
             }
         }

@@ -42,6 +42,9 @@ pub(crate) struct Shared {
     unparker: Unparker,
     /// Unique among all runtimes ever created in this process (never reused, unlike the address).
     id: u64,
+    /// Whether every task gets a record (`task/record.rs`), so that a task spawned from another
+    /// thread gets one too.
+    records_all_tasks: bool,
 }
 
 /// Work other threads have handed to the loop.
@@ -78,7 +81,7 @@ pub(crate) struct Closed<T>(pub(crate) T);
 
 impl Shared {
     /// Creates the shared half, its loop token and the driver the loop will park in.
-    pub(crate) fn create() -> io::Result<(LoopToken, Driver)> {
+    pub(crate) fn create(records_all_tasks: bool) -> io::Result<(LoopToken, Driver)> {
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let (driver, unparker) = Driver::new()?;
         let shared = Arc::new(Shared {
@@ -87,6 +90,7 @@ impl Shared {
             wake_state: AtomicUsize::new(EMPTY),
             unparker,
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            records_all_tasks,
         });
         let token = LoopToken {
             shared,
@@ -97,6 +101,11 @@ impl Shared {
 
     pub(crate) fn id(&self) -> u64 {
         self.id
+    }
+
+    /// Whether every task of this runtime gets a record, or only named ones.
+    pub(crate) fn records_all_tasks(&self) -> bool {
+        self.records_all_tasks
     }
 
     /// Wakes the loop if it is asleep; otherwise makes its next attempt to sleep return at once.

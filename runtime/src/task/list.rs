@@ -1,9 +1,10 @@
 //! The task list: every task of one runtime whose future is still alive.
 //!
-//! It exists for one job: when the runtime shuts down, drop every live future, including those
-//! that nothing will ever wake (a task waiting on a channel whose sender is forgotten is reachable
-//! from nowhere else). A task is linked when the runtime adopts it and unlinked the moment its
-//! future is gone, so the list holds exactly the live futures.
+//! It exists for two jobs. When the runtime shuts down, it drops every live future, including
+//! those that nothing will ever wake (a task waiting on a channel whose sender is forgotten is
+//! reachable from nowhere else). And the task dump (`evloop::tasks`) walks it to list what is
+//! alive. A task is linked when the runtime adopts it and unlinked the moment its future is gone,
+//! so the list holds exactly the live futures.
 //!
 //! It is an intrusive doubly linked list: the links live in each task's header, so linking costs
 //! no allocation and unlinking is O(1) from the task alone. The list owns one reference to each
@@ -13,9 +14,11 @@
 //! Only the loop thread touches the list and the links: the list lives in the runtime's `Local`
 //! half, which never leaves that thread.
 
+use std::marker::PhantomData;
 use std::ptr::NonNull;
 
-use super::raw::{Header, TaskRef};
+use super::raw::{record_of, Header, TaskRef};
+use super::record::TaskRecord;
 
 /// An intrusive list of live tasks, owned by one runtime's loop thread.
 #[derive(Default)]
@@ -89,6 +92,45 @@ impl TaskList {
 
     pub(crate) fn len(&self) -> usize {
         self.len
+    }
+
+    /// Every linked task, newest first. The borrow of the list keeps them all alive: no task can
+    /// be unlinked (hence released by the list) while it lasts.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = ListedTask<'_>> + '_ {
+        let mut next = self.head;
+        std::iter::from_fn(move || {
+            let header = next?;
+            // SAFETY: a linked task is alive (the list holds a reference to it); links are only
+            // touched by the loop thread, the one that owns this list.
+            next = unsafe { header.as_ref() }
+                .links
+                .with(|links| unsafe { (*links).next });
+            Some(ListedTask {
+                header,
+                _list: PhantomData,
+            })
+        })
+    }
+}
+
+/// A task seen while walking the list: alive as long as the list stays borrowed.
+pub(crate) struct ListedTask<'a> {
+    header: NonNull<Header>,
+    _list: PhantomData<&'a TaskList>,
+}
+
+impl<'a> ListedTask<'a> {
+    /// The task's record, if it has one.
+    pub(crate) fn record(&self) -> Option<&'a TaskRecord> {
+        // SAFETY: the task is linked, so alive while the list is borrowed (`'a`), and the list
+        // lives on its runtime's loop thread (in `Local`, which never leaves it).
+        unsafe { record_of(self.header) }
+    }
+
+    /// Whether the task is queued to run (woken since its last poll began).
+    pub(crate) fn is_scheduled(&self) -> bool {
+        // SAFETY: alive, as above.
+        unsafe { self.header.as_ref() }.is_scheduled()
     }
 }
 

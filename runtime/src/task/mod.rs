@@ -2,9 +2,10 @@
 //!
 //! # Life cycle
 //!
-//! 1. **Spawn** ([`raw::TaskRef::allocate`]): one heap allocation holds the state word, the future and
-//!    (later) its output. The spawner gets a [`JoinHandle`]; the runtime links the task into its
-//!    task list and pushes it on the run queue.
+//! 1. **Spawn** ([`raw::TaskRef::allocate`]): one heap allocation holds the state word, the future,
+//!    (later) its output and, for tasks that have one, a record for people (`record.rs`: id,
+//!    name, spawn location and time, polls). The spawner gets a [`JoinHandle`]; the runtime links
+//!    the task into its task list and pushes it on the run queue.
 //! 2. **Schedule** ([`waker`]): a wake sets the `SCHEDULED` bit and queues the task — on the loop's
 //!    local queue from the loop thread, through the runtime's inbox from anywhere else. A task that
 //!    is already queued is not queued again.
@@ -26,6 +27,7 @@ mod join_handle;
 mod join_ref;
 mod list;
 mod raw;
+mod record;
 mod state;
 mod waker;
 
@@ -33,3 +35,5 @@ pub use join_error::JoinError;
 pub use join_handle::JoinHandle;
 pub(crate) use list::TaskList;
 pub(crate) use raw::{NewTask, RunOutcome, SendNewTask, TaskRef};
+pub use record::TaskId;
+pub(crate) use record::{NoRecord, Origin, TaskRecord};

@@ -3,13 +3,14 @@
 //! # Layout
 //!
 //! ```text
-//! TaskCell<F> (#[repr(C)], one Box)
+//! TaskCell<F, R> (#[repr(C)], one Box)
 //! ├── Header                      what every holder needs, whatever the future's type
 //! │   ├── state: State            flags + reference count (see state.rs)
-//! │   ├── vtable: &'static Vtable the five operations that need to know F
+//! │   ├── vtable: &'static Vtable the operations that need to know F, and where the record is
 //! │   ├── scheduler: Arc<Shared>  where wakes go: the owning runtime's cross-thread half
 //! │   ├── links: Links            neighbours in the runtime's task list (list.rs)
 //! │   └── join_waker: Option<Waker> who to wake when the task completes
+//! ├── record: R                   a `TaskRecord` (id, name, polls... record.rs) or `NoRecord`
 //! └── slot: union { future: F, output: Result<F::Output, JoinError> }
 //! ```
 //!
@@ -25,6 +26,7 @@
 //! |---|---|---|
 //! | `state` | anyone holding a reference | always (atomic) |
 //! | `vtable`, `scheduler` | anyone holding a reference | always (never written after creation) |
+//! | `record` | the loop thread | always (handed out only against a `LoopToken`; its `Cell`s are not `Sync`) |
 //! | `links` | the loop thread | while the task is in its task list |
 //! | `slot` as future | the loop thread | while not `COMPLETE` |
 //! | `slot` as output | the loop thread, then the `JoinRef` | the loop writes it before setting `COMPLETE`; from then on the join handle owns it |
@@ -49,12 +51,14 @@
 
 use std::future::Future;
 use std::mem::ManuallyDrop;
+use std::num::NonZeroUsize;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
 
 use super::join_ref::JoinRef;
+use super::record::{NoRecord, RecordSlot, TaskRecord};
 use super::state::{Snapshot, State, WakeAction};
 use super::waker;
 use super::JoinError;
@@ -71,6 +75,13 @@ pub(crate) struct Header {
     pub(super) join_waker: UnsafeCell<Option<Waker>>,
 }
 
+impl Header {
+    /// Whether the task is queued to run (woken since its last poll began).
+    pub(super) fn is_scheduled(&self) -> bool {
+        self.state.load().is_scheduled()
+    }
+}
+
 /// A task's neighbours in its runtime's task list.
 #[derive(Default)]
 pub(super) struct Links {
@@ -79,8 +90,9 @@ pub(super) struct Links {
 }
 
 #[repr(C)]
-struct TaskCell<F: Future> {
+struct TaskCell<F: Future, R> {
     header: Header,
+    record: R,
     slot: UnsafeCell<Slot<F>>,
 }
 
@@ -95,6 +107,9 @@ union Slot<F: Future> {
 /// Each entry points to one of the `unsafe fn`s below and is called under that function's
 /// `# Safety` contract.
 pub(super) struct Vtable {
+    /// Where the task's [`TaskRecord`] is, in bytes from the start of the cell; `None` if the
+    /// task has none. (Never zero: the header comes first.)
+    record_offset: Option<NonZeroUsize>,
     /// Polls the future. On `Ready` (or a panic) the future has been dropped and the output
     /// written to the slot.
     poll: unsafe fn(NonNull<Header>, &mut Context<'_>) -> Poll<()>,
@@ -108,13 +123,18 @@ pub(super) struct Vtable {
     dealloc: unsafe fn(NonNull<Header>),
 }
 
-impl<F: Future> TaskCell<F> {
+impl<F: Future, R: RecordSlot> TaskCell<F, R> {
     const VTABLE: Vtable = Vtable {
-        poll: poll::<F>,
-        cancel: cancel::<F>,
-        take_output: take_output::<F>,
-        drop_output: drop_output::<F>,
-        dealloc: dealloc::<F>,
+        record_offset: if R::IS_RECORD {
+            NonZeroUsize::new(std::mem::offset_of!(TaskCell<F, R>, record))
+        } else {
+            None
+        },
+        poll: poll::<F, R>,
+        cancel: cancel::<F, R>,
+        take_output: take_output::<F, R>,
+        drop_output: drop_output::<F, R>,
+        dealloc: dealloc::<F, R>,
     };
 }
 
@@ -132,10 +152,11 @@ unsafe fn drop_future<F: Future>(slot: *mut Slot<F>) -> Result<(), JoinError> {
 }
 
 /// # Safety
-/// `header` points to a live `TaskCell<F>` whose slot holds the future; caller is the loop thread.
-unsafe fn poll<F: Future>(header: NonNull<Header>, cx: &mut Context<'_>) -> Poll<()> {
-    // SAFETY: per the contract, the cell is live and has type `TaskCell<F>`.
-    let cell = unsafe { header.cast::<TaskCell<F>>().as_ref() };
+/// `header` points to a live `TaskCell<F, R>` whose slot holds the future; caller is the loop
+/// thread.
+unsafe fn poll<F: Future, R>(header: NonNull<Header>, cx: &mut Context<'_>) -> Poll<()> {
+    // SAFETY: per the contract, the cell is live and has type `TaskCell<F, R>`.
+    let cell = unsafe { header.cast::<TaskCell<F, R>>().as_ref() };
     cell.slot.with_mut(|slot| {
         // SAFETY: the slot holds the future (not COMPLETE) and only the loop thread touches it
         // then. The future never moves: it lives in this heap block until it is dropped in place.
@@ -158,9 +179,9 @@ unsafe fn poll<F: Future>(header: NonNull<Header>, cx: &mut Context<'_>) -> Poll
 
 /// # Safety
 /// As for `poll`.
-unsafe fn cancel<F: Future>(header: NonNull<Header>, error: JoinError) {
-    // SAFETY: per the contract, the cell is live and has type `TaskCell<F>`.
-    let cell = unsafe { header.cast::<TaskCell<F>>().as_ref() };
+unsafe fn cancel<F: Future, R>(header: NonNull<Header>, error: JoinError) {
+    // SAFETY: per the contract, the cell is live and has type `TaskCell<F, R>`.
+    let cell = unsafe { header.cast::<TaskCell<F, R>>().as_ref() };
     cell.slot.with_mut(|slot| {
         // SAFETY: the slot holds the future and the loop thread has exclusive access to it.
         let output = unsafe { drop_future::<F>(slot) }.and(Err(error));
@@ -170,11 +191,11 @@ unsafe fn cancel<F: Future>(header: NonNull<Header>, error: JoinError) {
 }
 
 /// # Safety
-/// `header` points to a live `TaskCell<F>` whose slot holds the output, owned by the caller;
+/// `header` points to a live `TaskCell<F, R>` whose slot holds the output, owned by the caller;
 /// `dst` points to an `Option<Result<F::Output, JoinError>>`.
-unsafe fn take_output<F: Future>(header: NonNull<Header>, dst: *mut ()) {
+unsafe fn take_output<F: Future, R>(header: NonNull<Header>, dst: *mut ()) {
     // SAFETY: per the contract.
-    let cell = unsafe { header.cast::<TaskCell<F>>().as_ref() };
+    let cell = unsafe { header.cast::<TaskCell<F, R>>().as_ref() };
     cell.slot.with_mut(|slot| {
         // SAFETY: the caller owns the output; after this the slot is empty.
         let output = unsafe { ManuallyDrop::take(&mut (*slot).output) };
@@ -185,9 +206,9 @@ unsafe fn take_output<F: Future>(header: NonNull<Header>, dst: *mut ()) {
 
 /// # Safety
 /// As for `take_output`.
-unsafe fn drop_output<F: Future>(header: NonNull<Header>) {
+unsafe fn drop_output<F: Future, R>(header: NonNull<Header>) {
     // SAFETY: per the contract.
-    let cell = unsafe { header.cast::<TaskCell<F>>().as_ref() };
+    let cell = unsafe { header.cast::<TaskCell<F, R>>().as_ref() };
     cell.slot.with_mut(|slot| {
         // The output's own `Drop` may panic; nobody is waiting for it, and unwinding into the
         // loop (or a waker's thread) would leave the task half-released, so the panic is dropped
@@ -200,12 +221,33 @@ unsafe fn drop_output<F: Future>(header: NonNull<Header>) {
 }
 
 /// # Safety
-/// `header` points to a `TaskCell<F>` whose last reference was just released, so nothing else
+/// `header` points to a `TaskCell<F, R>` whose last reference was just released, so nothing else
 /// can reach it; its slot is empty (invariant 2).
-unsafe fn dealloc<F: Future>(header: NonNull<Header>) {
+unsafe fn dealloc<F: Future, R>(header: NonNull<Header>) {
     // SAFETY: the cell was allocated by `Box::new` in `TaskRef::allocate` with this exact type. The
-    // slot is a union of `ManuallyDrop`s, so dropping the box drops only the header.
-    drop(unsafe { Box::from_raw(header.cast::<TaskCell<F>>().as_ptr()) });
+    // slot is a union of `ManuallyDrop`s, so dropping the box drops only the header and record.
+    drop(unsafe { Box::from_raw(header.cast::<TaskCell<F, R>>().as_ptr()) });
+}
+
+/// The record of the task at `header`, if it has one.
+///
+/// # Safety
+/// `header` points to a live task, whose loop thread this is, and the task stays alive for `'a`.
+pub(super) unsafe fn record_of<'a>(header: NonNull<Header>) -> Option<&'a TaskRecord> {
+    // SAFETY: the task is alive, so its header (and vtable) can be read.
+    let offset = unsafe { header.as_ref() }.vtable.record_offset?;
+    // SAFETY: `record_offset` is set only for a `TaskCell<_, TaskRecord>` and is the offset of
+    // its `record` field; `header` is the cell's address, with the whole allocation's provenance
+    // (it came from `Box::leak`, not from a reference to the header). The record is only ever
+    // read through shared references (its mutable parts are `Cell`s) and the caller is on the
+    // loop thread, the only thread that touches them.
+    Some(unsafe {
+        header
+            .cast::<u8>()
+            .add(offset.get())
+            .cast::<TaskRecord>()
+            .as_ref()
+    })
 }
 
 /// One counted reference to a task. Dropping it releases the reference; the last one frees the
@@ -216,8 +258,9 @@ pub(crate) struct TaskRef {
 
 // SAFETY: through a `TaskRef` alone, another thread can only touch the atomic state, the
 // scheduler (an `Arc<Shared>`, which is `Sync`) and the join waker (a `Waker`, `Send + Sync`),
-// or free the cell once the future and output are gone (invariant 2). Touching the future
-// requires a `LoopToken`, which exists only on the loop thread.
+// or free the cell once the future and output are gone (invariant 2); freeing drops the record,
+// whose fields are all `Send`. Touching the future or the record requires a `LoopToken` of the
+// task's runtime, which exists only on that runtime's loop thread.
 unsafe impl Send for TaskRef {}
 // SAFETY: as above; every `&self` method is one of those thread-safe accesses.
 unsafe impl Sync for TaskRef {}
@@ -255,20 +298,27 @@ pub(crate) enum RunOutcome {
 }
 
 impl TaskRef {
-    /// Allocates a task for `future`, owned by the runtime behind `scheduler`. This is the only
-    /// heap allocation a spawn makes.
-    pub(crate) fn allocate<F>(future: F, scheduler: Arc<Shared>) -> (NewTask, JoinRef<F::Output>)
+    /// Allocates a task for `future`, owned by the runtime behind `scheduler`, with `record`: a
+    /// [`TaskRecord`], or [`NoRecord`]. This is the only heap allocation a spawn makes (a name is
+    /// one more).
+    pub(crate) fn allocate<F, R>(
+        future: F,
+        scheduler: Arc<Shared>,
+        record: R,
+    ) -> (NewTask, JoinRef<F::Output>)
     where
         F: Future + 'static,
+        R: RecordSlot + 'static,
     {
         let cell = Box::new(TaskCell {
             header: Header {
                 state: State::new_spawned(),
-                vtable: &TaskCell::<F>::VTABLE,
+                vtable: &TaskCell::<F, R>::VTABLE,
                 scheduler,
                 links: UnsafeCell::new(Links::default()),
                 join_waker: UnsafeCell::new(None),
             },
+            record,
             slot: UnsafeCell::new(Slot {
                 future: ManuallyDrop::new(future),
             }),
@@ -288,11 +338,15 @@ impl TaskRef {
     pub(crate) fn new_send<F>(
         future: F,
         scheduler: Arc<Shared>,
+        record: Option<TaskRecord>,
     ) -> (SendNewTask, JoinRef<F::Output>)
     where
         F: Future + Send + 'static,
     {
-        let (task, join) = TaskRef::allocate(future, scheduler);
+        let (task, join) = match record {
+            Some(record) => TaskRef::allocate(future, scheduler, record),
+            None => TaskRef::allocate(future, scheduler, NoRecord),
+        };
         (SendNewTask(task), join)
     }
 
@@ -334,6 +388,21 @@ impl TaskRef {
             token.owns(self.scheduler()),
             "evloop bug: a task was handed to another runtime's loop"
         );
+    }
+
+    /// Whether the task has a [`TaskRecord`].
+    pub(crate) fn has_record(&self) -> bool {
+        self.header().vtable.record_offset.is_some()
+    }
+
+    /// The task's record, if it has one, on its own loop thread.
+    pub(crate) fn record(&self, token: &LoopToken) -> Option<&TaskRecord> {
+        if !self.has_record() {
+            return None;
+        }
+        self.assert_owned_by(token);
+        // SAFETY: this reference keeps the task alive while the borrow of `self` lasts.
+        unsafe { record_of(self.header) }
     }
 
     /// Wakes the task without consuming this reference (the join handle's `abort` and every
@@ -426,6 +495,17 @@ impl TaskRef {
                     waker.wake_by_ref();
                 }
             });
+        }
+    }
+}
+
+impl Clone for TaskRef {
+    /// Takes one more reference to the task (the loop holds one across a recorded task's step,
+    /// so that the record outlives it).
+    fn clone(&self) -> TaskRef {
+        self.header().state.acquire();
+        TaskRef {
+            header: self.header,
         }
     }
 }

@@ -1,0 +1,26 @@
+//! Seeing inside a running loop: slow-poll warnings and task dumps (asyncio's debug mode and
+//! `asyncio.all_tasks()`). Virtual time, the third debugging aid, is in [`time`](crate::time).
+//!
+//! - **Slow-poll warnings** (`slow_poll.rs`): with a threshold set
+//!   ([`Builder::slow_poll_threshold`](crate::Builder::slow_poll_threshold), or
+//!   `EVLOOP_DEBUG=1` for asyncio's 100 ms), every poll that runs longer is reported with the
+//!   task's id, name and spawn location — to stderr, or to a [`SlowPoll`] callback.
+//! - **Task dumps** (`dump.rs`): [`tasks`] on the loop thread, or
+//!   [`Handle::dump`](crate::Handle::dump) from any thread, return a [`TaskDump`] of every live
+//!   task: id, name, spawn location, state, polls, age and, while polls are timed, poll time.
+//!
+//! Both rest on what the loop records about each task: the task header's record (id, spawn
+//! location, spawn time, poll count; `task/info.rs`), always kept because it costs next to
+//! nothing, and the runtime's monitor (`monitor.rs`) for names and poll times. Names are given
+//! with [`spawn_named`](crate::spawn_named); spawn locations come from `#[track_caller]` on every
+//! function that spawns.
+
+mod dump;
+mod monitor;
+mod slow_poll;
+
+pub use crate::task::TaskId;
+pub use dump::{tasks, TaskDump, TaskSnapshot, TaskState};
+pub(crate) use monitor::{Monitor, SlowPollSettings};
+pub use slow_poll::SlowPoll;
+pub(crate) use slow_poll::{enabled_by_env, Reporter, DEFAULT_THRESHOLD};
