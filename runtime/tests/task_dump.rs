@@ -190,10 +190,23 @@ fn handle_dump_works_from_another_thread_and_leaves_itself_out() {
         receiver.await.unwrap()
     });
     assert_eq!(names(&dump), ["from a thread"]);
+    assert_eq!(dump.unrecorded(), 0, "the dump's own task is not counted");
     let task_snapshot = dump.iter().next().unwrap();
     assert_eq!(task_snapshot.location().line(), called_at.line() + 2);
     task.abort();
     drop(runtime);
+
+    // In debug mode the dump's task has a record: it is left out of the list.
+    let runtime = debug_runtime();
+    let handle = runtime.handle();
+    let dump = runtime.block_on(async move {
+        let _unnamed = evloop::spawn(std::future::pending::<()>());
+        handle.dump().await.unwrap()
+    });
+    assert_eq!(dump.len(), 1);
+    assert_eq!(dump.unrecorded(), 0);
+    drop(runtime);
+
     let handle_after = evloop::Runtime::new().unwrap().handle();
     assert!(handle_after.dump().result().unwrap_err().is_cancelled());
 }

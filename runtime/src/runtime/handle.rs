@@ -152,8 +152,17 @@ impl Handle {
     #[track_caller]
     pub fn dump(&self) -> ConcurrentFuture<TaskDump> {
         self.run_coroutine_threadsafe(async {
-            with_local(|local| local.dump(local.monitor().running()))
-                .expect("a task runs inside its runtime")
+            with_local(|local| {
+                // This task is not part of the picture: left out if it has a record (debug
+                // mode), taken off the count of unrecorded tasks if not.
+                let own = local.monitor().running();
+                let mut dump = local.dump(own);
+                if own.is_none() {
+                    dump.unrecorded -= 1;
+                }
+                dump
+            })
+            .expect("a task runs inside its runtime")
         })
     }
 
