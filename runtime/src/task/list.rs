@@ -100,11 +100,11 @@ impl TaskList {
         let mut next = self.head;
         std::iter::from_fn(move || {
             let header = next?;
-            // SAFETY: a linked task is alive (the list holds a reference to it); links are only
-            // touched by the loop thread, the one that owns this list.
-            next = unsafe { header.as_ref() }
-                .links
-                .with(|links| unsafe { (*links).next });
+            // SAFETY: a linked task is alive: the list holds a reference to it.
+            let links = &unsafe { header.as_ref() }.links;
+            // SAFETY: links are only touched by the loop thread, the one that owns this list, and
+            // nothing writes them while the list is borrowed.
+            next = links.with(|links| unsafe { (*links).next });
             Some(ListedTask {
                 header,
                 _list: PhantomData,
@@ -129,7 +129,8 @@ impl<'a> ListedTask<'a> {
 
     /// Whether the task is queued to run (woken since its last poll began).
     pub(crate) fn is_scheduled(&self) -> bool {
-        // SAFETY: alive, as above.
+        // SAFETY: the task is linked, so alive while the list is borrowed (`'a`); only its atomic
+        // state word is read.
         unsafe { self.header.as_ref() }.is_scheduled()
     }
 }
