@@ -76,6 +76,7 @@
 pub mod blocking;
 mod compose;
 pub mod debug;
+mod foreign;
 pub mod io;
 pub mod net;
 mod park;

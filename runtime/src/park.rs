@@ -112,19 +112,38 @@ where
 ///
 /// # Panics
 ///
-/// If the calling thread runs an evloop loop: a blocking `call` there would stop the loop (and
-/// every task on it) while it waits, usually forever. `instead` says what to do.
+/// On a loop thread, as [`refuse_on_a_loop`].
+#[track_caller]
 pub(crate) fn block_plain_thread<F>(future: &mut F, call: &str, instead: &str) -> F::Output
 where
     F: Future + Unpin,
 {
-    let on_a_loop = crate::runtime::with_local(|_| ()).is_some();
-    assert!(
-        !on_a_loop,
-        "{call} blocks its thread, and this thread runs an evloop loop, which would stop while it \
-         waits: {instead} instead"
-    );
+    refuse_on_a_loop(call, instead);
     wait_on_thread(future, None).expect("no deadline: waits to the end")
+}
+
+/// The rule for every call that blocks its thread (`result`, `*_blocking`, a waiting
+/// `shutdown`...): not on a thread that runs an evloop loop. Blocking there stops the loop and
+/// every task on it while the call waits, and if what it waits for needs the loop (a task, a job
+/// that waits on a task, a primitive only a task will release), it waits forever.
+///
+/// # Panics
+///
+/// If the calling thread runs an evloop loop; the message names `call` and says what to do
+/// (`instead`). The panic points at the caller's line.
+#[track_caller]
+pub(crate) fn refuse_on_a_loop(call: &str, instead: &str) {
+    if is_a_loop_thread() {
+        panic!(
+            "{call} blocks its thread, and this thread runs an evloop loop, which would stop \
+             while it waits (forever, if what it waits for needs the loop): {instead} instead"
+        );
+    }
+}
+
+/// Whether the calling thread is running an evloop loop.
+pub(crate) fn is_a_loop_thread() -> bool {
+    crate::runtime::with_local(|_| ()).is_some()
 }
 
 #[cfg(all(test, not(loom)))]

@@ -1,18 +1,31 @@
 //! A spawn makes exactly one heap allocation (the task), and the types that cross threads are
 //! `Send`/`Sync` as documented. Own test binary: it installs a counting global allocator.
+//!
+//! The allocator counts per thread: the test harness's other threads (its output, the other
+//! test) allocate at any moment, and a global count would see their allocations too.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    /// Allocations made by this thread. `const`-initialised and without a destructor, so reading
+    /// it never allocates (which would recurse into the allocator).
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// The allocations the calling thread has made so far.
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
 
 // SAFETY: forwards to the system allocator unchanged; only counts calls.
 unsafe impl GlobalAlloc for Counting {
     // SAFETY (of the signature): callers uphold `GlobalAlloc::alloc`'s contract, passed on as is.
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // `try_with`: a thread being torn down may still allocate after its locals are gone.
+        let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
         // SAFETY: same contract as ours.
         unsafe { System.alloc(layout) }
     }
@@ -42,9 +55,9 @@ fn a_spawn_allocates_once_in_steady_state() {
         })
     };
     round(&mut handles); // warm up: the run queue grows to its working size
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = allocations();
     round(&mut handles);
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let allocations = allocations() - before;
     // One per task; the main future's waker (one `Arc`) per `block_on`.
     assert_eq!(allocations, TASKS + 1);
 }

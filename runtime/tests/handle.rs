@@ -113,7 +113,9 @@ fn a_concurrent_future_can_be_cancelled_and_awaited() {
 }
 
 #[test]
-#[should_panic(expected = "it would wait forever")]
+#[should_panic(
+    expected = "ConcurrentFuture::result blocks its thread, and this thread runs an evloop loop"
+)]
 fn blocking_on_a_concurrent_future_from_its_own_loop_panics() {
     evloop::run(async {
         let future = Handle::current().run_coroutine_threadsafe(async {});

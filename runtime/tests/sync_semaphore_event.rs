@@ -157,6 +157,26 @@ fn a_bounded_semaphore_refuses_to_grow_past_its_bound() {
 }
 
 #[test]
+fn a_request_larger_than_a_semaphore_can_ever_hold_is_refused_at_once() {
+    let semaphore = Semaphore::new(1);
+    let refused = std::panic::catch_unwind(|| drop(semaphore.acquire_many(usize::MAX)));
+    let message = *refused.unwrap_err().downcast::<String>().unwrap();
+    assert!(message.contains("can never be granted"), "{message}");
+    // Nothing was queued: a later request is served at once.
+    let mut next = pin!(semaphore.acquire());
+    assert!(poll_once(&mut next).is_ready());
+}
+
+#[test]
+fn a_bounded_semaphore_refuses_a_request_beyond_its_bound_at_once() {
+    let semaphore = BoundedSemaphore::new(2);
+    let refused = std::panic::catch_unwind(|| drop(semaphore.acquire_many(3)));
+    assert!(refused.is_err());
+    let mut both = pin!(semaphore.acquire_many(2));
+    assert!(poll_once(&mut both).is_ready());
+}
+
+#[test]
 fn a_semaphore_shared_with_a_thread_and_a_foreign_executor() {
     within(Duration::from_secs(10), || {
         let semaphore = Arc::new(Semaphore::new(0));

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use super::PoolFuture;
 use crate::compose::ReadySet;
-use crate::park::wait_on_thread;
+use crate::park::{refuse_on_a_loop, wait_on_thread};
 use crate::time::Elapsed;
 
 /// Yields each future once it is done, in completion order, blocking the calling thread in
@@ -26,19 +26,26 @@ use crate::time::Elapsed;
 ///
 /// ```
 /// use evloop::blocking::{as_completed, ThreadPoolExecutor};
-/// use std::time::Duration;
+/// use std::sync::mpsc;
 ///
 /// let pool = ThreadPoolExecutor::new(3);
-/// let futures = [30u64, 10, 20].map(|ms| {
-///     pool.submit(move || {
-///         std::thread::sleep(Duration::from_millis(ms));
-///         ms
+/// // Three jobs, each waiting at its own gate until it is let through.
+/// let (gates, futures): (Vec<_>, Vec<_>) = ["slow", "fast", "medium"]
+///     .into_iter()
+///     .map(|name| {
+///         let (open, gate) = mpsc::channel::<()>();
+///         (open, pool.submit(move || gate.recv().map(|()| name)))
 ///     })
-/// });
-/// let order: Vec<u64> = as_completed(futures, None)
-///     .map(|done| done.expect("no timeout").result().unwrap())
-///     .collect();
-/// assert_eq!(order, [10, 20, 30]);
+///     .unzip();
+/// let mut done = as_completed(futures, None);
+/// let mut order = Vec::new();
+/// // Let them finish in the order fast, medium, slow: each comes out as it finishes.
+/// for gate in [1, 2, 0] {
+///     gates[gate].send(()).unwrap();
+///     let finished = done.next().unwrap().expect("no timeout");
+///     order.push(finished.result().unwrap().unwrap());
+/// }
+/// assert_eq!(order, ["fast", "medium", "slow"]);
 /// ```
 pub fn as_completed<T>(
     futures: impl IntoIterator<Item = PoolFuture<T>>,
@@ -88,10 +95,20 @@ impl<T> AsCompleted<T> {
 impl<T> Iterator for AsCompleted<T> {
     type Item = Result<PoolFuture<T>, Elapsed>;
 
+    /// Blocks until the next future is done (or the timeout passes).
+    ///
+    /// # Panics
+    ///
+    /// On a thread that runs an evloop loop (see [`PoolFuture::result`]).
+    #[track_caller]
     fn next(&mut self) -> Option<Self::Item> {
         if self.remaining == 0 || self.timed_out {
             return None;
         }
+        refuse_on_a_loop(
+            "blocking::as_completed's next",
+            "use evloop::as_completed on the PoolFutures",
+        );
         let this = &*self;
         match wait_on_thread(&mut poll_fn(|cx| this.poll_next_done(cx)), self.deadline) {
             Some(index) => {

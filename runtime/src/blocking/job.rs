@@ -23,6 +23,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::task::{Context, Poll, Waker};
 
+use crate::foreign;
 use crate::shim::{lock, mutant, Arc, Mutex};
 use crate::task::JoinError;
 
@@ -90,7 +91,7 @@ impl<T> JobCell<T> {
                 .filter(|_| !mutant("job_result_wakes_nobody"))
         };
         if let Some(waker) = waker {
-            waker.wake();
+            foreign::wake(waker);
         }
     }
 
@@ -107,7 +108,7 @@ impl<T> JobCell<T> {
             state.waker.take()
         };
         if let Some(waker) = waker {
-            waker.wake();
+            foreign::wake(waker);
         }
         true
     }

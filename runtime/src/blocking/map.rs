@@ -6,6 +6,7 @@
 use std::collections::VecDeque;
 
 use super::PoolFuture;
+use crate::park::refuse_on_a_loop;
 use crate::task::JoinError;
 
 /// The iterator returned by [`ThreadPoolExecutor::map`](super::ThreadPoolExecutor::map): each job's result, in input order.
@@ -23,7 +24,14 @@ impl<T> Map<T> {
 impl<T> Iterator for Map<T> {
     type Item = Result<T, JoinError>;
 
+    /// Blocks until the next result in input order is there.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that runs an evloop loop (see [`PoolFuture::result`]).
+    #[track_caller]
     fn next(&mut self) -> Option<Self::Item> {
+        refuse_on_a_loop("Map::next", "await each PoolFuture of `submit`");
         self.futures.pop_front().map(PoolFuture::result)
     }
 

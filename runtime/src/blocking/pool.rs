@@ -19,7 +19,8 @@
 //!   queue is emptied first, with `cancel_futures`) and exits. With `wait`, the caller joins them:
 //!   no thread outlives `shutdown(wait = true)`.
 //!
-//! A panicking job does not take its worker down: the job catches it (see `job.rs`).
+//! A panicking job does not take its worker down: the job catches it (see `job.rs`), and the
+//! worker catches whatever foreign code the job's hand-off runs (a waker, a result's `Drop`).
 //!
 //! All state sits behind one mutex (`PoolState`): submit, the workers' queue pops and shutdown
 //! are short critical sections. The mutex and condvars come from the loom shim, so the loom models
@@ -36,7 +37,8 @@ use slab::Slab;
 
 use super::job::{Job, JobCell, QueuedJob};
 use super::{Map, PoolFuture};
-use crate::park::{time_left, TimeLeft};
+use crate::foreign;
+use crate::park::{is_a_loop_thread, refuse_on_a_loop, time_left, TimeLeft};
 use crate::shim::{
     lock, mutant, thread, wait_timeout, Arc, AtomicBool, AtomicUsize, Condvar, Mutex, MutexGuard,
     Ordering,
@@ -64,6 +66,7 @@ fn default_max_workers() -> usize {
 ///
 /// Dropping it is `shutdown(wait = true, cancel_futures = false)`: every submitted job runs and
 /// every thread is joined, as at the end of Python's `with ThreadPoolExecutor() as pool:` block.
+/// (On a loop thread, dropping it does not wait; see the `Drop` impl.)
 ///
 /// # Examples
 ///
@@ -303,7 +306,25 @@ impl ThreadPoolExecutor {
     /// futures report it); otherwise they all run. With `wait`, blocks until every job has run and
     /// every worker thread has exited; without, returns at once and the workers finish on their
     /// own. Calling it again (or dropping the pool) joins whatever is left.
+    ///
+    /// # Panics
+    ///
+    /// With `wait`, on a thread that runs an evloop loop: the loop would stop until every job
+    /// returned, and forever if a job waits for something only the loop can do. Nothing is shut
+    /// down then. Call it with `wait = false` there (or from `run_in_executor`).
+    #[track_caller]
     pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
+        if wait {
+            refuse_on_a_loop(
+                "ThreadPoolExecutor::shutdown(wait = true)",
+                "call shutdown(false, ..) on the loop",
+            );
+        }
+        self.shut_down(wait, cancel_futures);
+    }
+
+    /// `shutdown`, without the loop-thread check.
+    fn shut_down(&self, wait: bool, cancel_futures: bool) {
         let (cancelled, handles) = {
             let mut state = lock(&self.shared.state);
             state.shutdown = true;
@@ -385,8 +406,11 @@ impl ThreadPoolExecutor {
 }
 
 impl Drop for ThreadPoolExecutor {
+    /// `shutdown(wait = true, cancel_futures = false)` — except on a thread that runs an evloop
+    /// loop, where it does not wait: every job still runs, and the workers exit on their own
+    /// once the queue is empty (a drop cannot refuse, and must not stop the loop).
     fn drop(&mut self) {
-        self.shutdown(true, false);
+        self.shut_down(!is_a_loop_thread(), false);
     }
 }
 
@@ -430,7 +454,8 @@ fn take_handles(state: &mut PoolState) -> Vec<thread::JoinHandle<()>> {
 
 fn join_all(handles: Vec<thread::JoinHandle<()>>) {
     for handle in handles {
-        // A worker never panics (jobs catch their own panics), so there is nothing to report.
+        // A worker never panics (it catches whatever its jobs raise), so there is nothing to
+        // report.
         let _ = handle.join();
     }
 }
@@ -457,7 +482,10 @@ fn worker(shared: &Arc<PoolShared>, key: usize) {
                 let _ = grow(shared, &mut state);
             }
             drop(state);
-            job.run();
+            // A job catches its closure's panic, but the waker it wakes and the result it may
+            // drop (nobody wanted it) are foreign code too: whatever they do, this worker comes
+            // back to count itself idle, or the pool would count a dead thread as a worker.
+            foreign::quietly(|| job.run());
             state = lock(&shared.state);
             state.idle += 1;
             spun = false;

@@ -14,7 +14,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::job::JobCell;
-use crate::park::wait_on_thread;
+use crate::park::{refuse_on_a_loop, wait_on_thread};
 use crate::shim::Arc;
 use crate::task::JoinError;
 use crate::time::Elapsed;
@@ -68,7 +68,14 @@ impl<T> PoolFuture<T> {
 
     /// Blocks the calling thread until the job finishes, and returns its result: the value, or a
     /// [`JoinError`] if it panicked or was cancelled.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that runs an evloop loop, which would stop while it waits: `.await` the
+    /// `PoolFuture` there instead.
+    #[track_caller]
     pub fn result(mut self) -> Result<T, JoinError> {
+        refuse_on_a_loop("PoolFuture::result", "`.await` the PoolFuture");
         wait_on_thread(&mut self, None).expect("waiting with no deadline always completes")
     }
 
@@ -81,8 +88,14 @@ impl<T> PoolFuture<T> {
     ///
     /// # Panics
     ///
-    /// If called again after it returned the result.
+    /// On a loop thread (as [`result`](PoolFuture::result)), and if called again after it
+    /// returned the result.
+    #[track_caller]
     pub fn result_timeout(&mut self, timeout: Duration) -> Result<Result<T, JoinError>, Elapsed> {
+        refuse_on_a_loop(
+            "PoolFuture::result_timeout",
+            "`evloop::time::timeout(d, future).await`",
+        );
         let deadline = std::time::Instant::now().checked_add(timeout);
         wait_on_thread(self, deadline).ok_or_else(Elapsed::new)
     }

@@ -52,9 +52,9 @@ impl Wake for ChildWaker {
                 .take()
                 .filter(|_| !mutant("child_wake_skips_the_parent"))
         };
-        // Outside the lock: the parent's waker may run any code.
+        // Outside the lock: the parent's waker may run any code, or panic (`foreign.rs`).
         if let Some(parent) = parent {
-            parent.wake();
+            crate::foreign::wake(parent);
         }
     }
 }

@@ -38,9 +38,34 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use super::ReadySet;
+use crate::foreign::FirstPanic;
 
 /// A child, type-erased: its value goes to its [`ChildHandle`], its error to the group.
 type Child<'env, E> = Pin<Box<dyn Future<Output = Result<(), E>> + 'env>>;
+
+/// Children the group owns (an empty slot is a child that finished). Dropped one by one: a
+/// child's `Drop` is user code, and a second panic while the first one unwinds would abort the
+/// process, so each is dropped on its own and the first panic is resumed once all are gone.
+struct Children<'env, E>(Vec<Option<Child<'env, E>>>);
+
+impl<'env, E> Children<'env, E> {
+    fn new() -> Children<'env, E> {
+        Children(Vec::new())
+    }
+
+    /// Takes every child out, leaving the list empty.
+    fn drain(&mut self) -> impl Iterator<Item = Child<'env, E>> + '_ {
+        self.0.drain(..).flatten()
+    }
+}
+
+impl<E> Drop for Children<'_, E> {
+    fn drop(&mut self) {
+        let mut panics = FirstPanic::new();
+        panics.drop_each(self.drain());
+        panics.resume();
+    }
+}
 
 /// Runs `body` with a [`TaskGroup`] to spawn children into, and waits for the body and every
 /// child. Returns the body's value, or a [`GroupError`] with every error if anything failed.
@@ -87,7 +112,7 @@ where
 {
     let group = TaskGroup {
         state: RefCell::new(GroupState {
-            inbox: Vec::new(),
+            inbox: Children::new(),
             closed: false,
         }),
     };
@@ -102,7 +127,7 @@ pub struct TaskGroup<'env, E> {
 
 struct GroupState<'env, E> {
     /// Children spawned since the group last looked; it adopts them on its next poll.
-    inbox: Vec<Child<'env, E>>,
+    inbox: Children<'env, E>,
     /// Set once the group has failed (it is cancelling everything) or finished.
     closed: bool,
 }
@@ -120,8 +145,10 @@ impl<'env, E: 'env> TaskGroup<'env, E> {
         &self,
         child: impl Future<Output = Result<C, E>> + 'env,
     ) -> ChildHandle<C> {
-        self.try_spawn(child)
-            .unwrap_or_else(|closed| panic!("{closed}"))
+        match self.try_spawn(child) {
+            Ok(handle) => handle,
+            Err(closed) => panic!("{closed}"),
+        }
     }
 
     /// Spawns a child, or returns [`GroupClosed`] if the group has already failed (and is
@@ -139,25 +166,25 @@ impl<'env, E: 'env> TaskGroup<'env, E> {
             waker: Cell::new(None),
         });
         let handle = ChildHandle { slot: slot.clone() };
-        state.inbox.push(Box::pin(async move {
+        state.inbox.0.push(Some(Box::pin(async move {
             let value = child.await?;
             slot.value.set(Some(value));
             if let Some(waker) = slot.waker.take() {
-                waker.wake();
+                crate::foreign::wake(waker);
             }
             Ok(())
-        }));
+        })));
         Ok(handle)
     }
 
-    fn close(&self) -> Vec<Child<'env, E>> {
+    fn close(&self) -> Children<'env, E> {
         let mut state = self.state.borrow_mut();
         state.closed = true;
-        std::mem::take(&mut state.inbox)
+        std::mem::replace(&mut state.inbox, Children::new())
     }
 
-    fn take_spawned(&self) -> Vec<Child<'env, E>> {
-        std::mem::take(&mut self.state.borrow_mut().inbox)
+    fn take_spawned(&self) -> Children<'env, E> {
+        std::mem::replace(&mut self.state.borrow_mut().inbox, Children::new())
     }
 }
 
@@ -224,7 +251,7 @@ where
 {
     let mut body = Some(Box::pin(body));
     let mut body_value = None;
-    let mut children: Vec<Option<Child<'env, E>>> = Vec::new();
+    let mut children = Children::new();
     let mut ready = ReadySet::new(1); // index 0: the body
     let mut alive = 0;
     let mut error = GroupError {
@@ -233,10 +260,10 @@ where
     };
     let mut panic: Option<Box<dyn Any + Send>> = None;
     let outcome = poll_fn(|cx| loop {
-        for child in group.take_spawned() {
+        for child in group.take_spawned().drain() {
             let index = ready.insert();
-            debug_assert_eq!(index, children.len() + 1);
-            children.push(Some(child));
+            debug_assert_eq!(index, children.0.len() + 1);
+            children.0.push(Some(child));
             alive += 1;
         }
         // Poll everything reported ready in this round; errors of this round are all kept.
@@ -264,7 +291,7 @@ where
                     }
                 }
             } else {
-                let slot = &mut children[index - 1];
+                let slot = &mut children.0[index - 1];
                 let Some(future) = slot else { continue };
                 match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut child_cx))) {
                     Ok(Poll::Pending) => continue,
@@ -284,13 +311,18 @@ where
         }
         if failed {
             // Cancel on the spot: the body, every child, and children spawned but not started.
-            // Their `Drop` runs here, before the group returns.
-            drop(group.close());
-            body = None;
-            children.clear();
+            // Their `Drop` runs here, before the group returns; each is dropped on its own, and
+            // a panic among them is resumed like a child's (`foreign.rs`).
+            let mut drops = FirstPanic::new();
+            drops.drop_each(group.close().drain());
+            drops.drop_each(body.take());
+            drops.drop_each(children.drain());
+            if let Some(payload) = drops.take() {
+                panic.get_or_insert(payload);
+            }
             return Poll::Ready(());
         }
-        if group.state.borrow().inbox.is_empty() {
+        if group.state.borrow().inbox.0.is_empty() {
             if body.is_none() && alive == 0 {
                 group.close();
                 return Poll::Ready(());

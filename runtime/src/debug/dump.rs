@@ -51,12 +51,15 @@ use crate::task::TaskId;
 /// ```
 #[track_caller]
 pub fn tasks() -> TaskDump {
-    with_local(|local| local.dump(None)).unwrap_or_else(|| {
-        panic!(
+    // A `match`, not `unwrap_or_else`: a panic inside a closure would name this line, not the
+    // caller's (`#[track_caller]` does not reach into closures).
+    match with_local(|local| local.dump(None)) {
+        Some(dump) => dump,
+        None => panic!(
             "evloop::tasks called outside of a runtime: call it inside evloop::run or \
              Runtime::block_on, or use Handle::dump from another thread"
-        )
-    })
+        ),
+    }
 }
 
 /// A snapshot of a runtime's live tasks, from [`tasks`] or [`Handle::dump`](crate::Handle::dump),

@@ -12,6 +12,7 @@
 //! with the system resolver, which blocks for host names. [`lookup_host`] resolves on the blocking
 //! pool instead.
 
+mod accept;
 mod stream;
 mod tcp;
 mod udp;

@@ -2,26 +2,20 @@
 
 #![forbid(unsafe_code)]
 
-use std::cell::Cell;
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use futures_io::{AsyncRead, AsyncWrite};
 
+use super::accept::AcceptBackoff;
 use super::stream::{self, ReadHalf, SplitStream, WriteHalf};
 use super::{resolve, with_address};
 use crate::io::source::Source;
 use crate::io::Direction;
-use crate::time::{sleep_until, Instant};
-
-/// How long `accept` waits before retrying after the process ran out of descriptors (or memory):
-/// the pending connection keeps the listener readable, so retrying at once would spin the CPU.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// A TCP socket server, listening for connections.
 ///
@@ -47,8 +41,7 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// ```
 pub struct TcpListener {
     source: Source<mio::net::TcpListener>,
-    /// Set after `accept` failed for lack of resources: the next `accept` waits until then.
-    backoff_until: Cell<Option<Instant>>,
+    backoff: AcceptBackoff,
 }
 
 impl TcpListener {
@@ -78,7 +71,7 @@ impl TcpListener {
         listener.set_nonblocking(true)?;
         Ok(TcpListener {
             source: Source::new(mio::net::TcpListener::from_std(listener))?,
-            backoff_until: Cell::new(None),
+            backoff: AcceptBackoff::default(),
         })
     }
 
@@ -89,40 +82,19 @@ impl TcpListener {
     /// The OS's error, notably when the process is out of file descriptors (`EMFILE`): the
     /// connection stays queued, and the *next* `accept` waits 50 ms before retrying, so that a
     /// server loop that logs errors and calls `accept` again does not spin the CPU, and serves
-    /// again once descriptors free up.
+    /// again once descriptors free up (`net/accept.rs`).
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        if let Some(until) = self.backoff_until.take() {
-            sleep_until(until).await;
-            self.source.retry(Direction::Read);
-        }
-        match self
-            .source
-            .io(Direction::Read, |listener| listener.accept())
-            .await
-        {
-            Ok((stream, peer)) => Ok((TcpStream::from_mio(stream)?, peer)),
-            Err(error) => {
-                if is_resource_exhaustion(&error) {
-                    self.backoff_until
-                        .set(Some(Instant::now().deadline_after(ACCEPT_BACKOFF)));
-                }
-                Err(error)
-            }
-        }
+        let (stream, peer) = self
+            .backoff
+            .accept(&self.source, |listener| listener.accept())
+            .await?;
+        Ok((TcpStream::from_mio(stream)?, peer))
     }
 
     /// The address the listener is bound to.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.source.get_ref().local_addr()
     }
-}
-
-/// Out of descriptors (process or system) or kernel memory: conditions that pass with time.
-pub(crate) fn is_resource_exhaustion(error: &io::Error) -> bool {
-    matches!(
-        error.raw_os_error(),
-        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
-    )
 }
 
 impl fmt::Debug for TcpListener {

@@ -14,6 +14,7 @@ use std::task::{Context, Poll};
 
 use futures_io::{AsyncRead, AsyncWrite};
 
+use super::accept::AcceptBackoff;
 use super::stream::{self, ReadHalf, SplitStream, WriteHalf};
 use crate::io::source::Source;
 use crate::io::Direction;
@@ -41,6 +42,7 @@ use crate::io::Direction;
 /// ```
 pub struct UnixListener {
     source: Source<mio::net::UnixListener>,
+    backoff: AcceptBackoff,
 }
 
 impl UnixListener {
@@ -57,6 +59,7 @@ impl UnixListener {
         })?;
         Ok(UnixListener {
             source: Source::new(listener)?,
+            backoff: AcceptBackoff::default(),
         })
     }
 
@@ -70,14 +73,20 @@ impl UnixListener {
         listener.set_nonblocking(true)?;
         Ok(UnixListener {
             source: Source::new(mio::net::UnixListener::from_std(listener))?,
+            backoff: AcceptBackoff::default(),
         })
     }
 
     /// Waits for a connection.
+    ///
+    /// # Errors
+    ///
+    /// The OS's error; out of descriptors, the next `accept` backs off first, as
+    /// [`TcpListener::accept`](super::TcpListener::accept) does.
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         let (stream, address) = self
-            .source
-            .io(Direction::Read, |listener| listener.accept())
+            .backoff
+            .accept(&self.source, |listener| listener.accept())
             .await?;
         Ok((UnixStream::from_mio(stream)?, address))
     }

@@ -12,9 +12,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::with_local;
-use crate::park::wait_on_thread;
-use crate::shim::Arc;
+use crate::park::{refuse_on_a_loop, wait_on_thread};
 use crate::task::{JoinError, JoinHandle};
 use crate::time::Elapsed;
 
@@ -68,10 +66,12 @@ impl<T> ConcurrentFuture<T> {
     ///
     /// # Panics
     ///
-    /// If called on the thread that runs the task's loop: that thread would wait for itself
-    /// forever. `.await` the `ConcurrentFuture` there instead.
+    /// On a thread that runs an evloop loop: on the task's own loop it would wait for itself
+    /// forever, and on another it would stop that loop while it waits. `.await` the
+    /// `ConcurrentFuture` there instead.
+    #[track_caller]
     pub fn result(mut self) -> Result<T, JoinError> {
-        self.assert_not_on_own_loop();
+        refuse_on_a_loop("ConcurrentFuture::result", "`.await` the ConcurrentFuture");
         wait_on_thread(&mut self.handle, None).expect("waiting with no deadline always completes")
     }
 
@@ -84,23 +84,16 @@ impl<T> ConcurrentFuture<T> {
     ///
     /// # Panics
     ///
-    /// On the task's own loop thread (as [`result`](ConcurrentFuture::result)), and if called
-    /// again after it returned the result.
+    /// On a loop thread (as [`result`](ConcurrentFuture::result)), and if called again after it
+    /// returned the result.
+    #[track_caller]
     pub fn result_timeout(&mut self, timeout: Duration) -> Result<Result<T, JoinError>, Elapsed> {
-        self.assert_not_on_own_loop();
+        refuse_on_a_loop(
+            "ConcurrentFuture::result_timeout",
+            "`evloop::time::timeout(d, future).await`",
+        );
         let deadline = std::time::Instant::now().checked_add(timeout);
         wait_on_thread(&mut self.handle, deadline).ok_or_else(Elapsed::new)
-    }
-
-    fn assert_not_on_own_loop(&self) {
-        let runtime = self.handle.runtime_id();
-        let on_own_loop =
-            with_local(|local| Arc::as_ptr(local.shared()) == runtime).unwrap_or(false);
-        assert!(
-            !on_own_loop,
-            "ConcurrentFuture::result called on the thread that runs the task's loop: it would wait \
-             forever, because the loop cannot run while this thread blocks. .await it instead."
-        );
     }
 }
 

@@ -70,12 +70,14 @@ impl Handle {
     /// If no runtime is running on this thread; see [`Handle::try_current`].
     #[track_caller]
     pub fn current() -> Handle {
-        Handle::try_current().unwrap_or_else(|| {
-            panic!(
+        // A `match`: a panic inside a closure would not name the caller's line.
+        match Handle::try_current() {
+            Some(handle) => handle,
+            None => panic!(
                 "Handle::current called outside of a runtime: call it inside evloop::run or \
                  Runtime::block_on and pass the Handle to other threads"
-            )
-        })
+            ),
+        }
     }
 
     /// Returns a handle to the runtime running on this thread, or `None` outside a runtime.

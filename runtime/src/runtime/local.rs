@@ -25,6 +25,7 @@ use super::shared::{Inbox, LoopToken, Shared};
 use super::BlockingSettings;
 use crate::blocking::{PoolFuture, ThreadPoolExecutor};
 use crate::debug::{Monitor, TaskDump};
+use crate::foreign;
 use crate::io::{IoState, Reactor};
 use crate::shim::Arc;
 use crate::task::{
@@ -268,9 +269,11 @@ impl Local {
             timers.next_deadline()
         };
         // Wakers can run any code (a foreign waker might even register a timer): call them with
-        // the heap released. The reused buffer stays borrowed; nothing below touches it.
+        // the heap released, each through `foreign::wake` so that a panicking one neither leaves
+        // the loop nor keeps the others from being woken. The reused buffer stays borrowed;
+        // nothing below touches it.
         for waker in due.drain(..) {
-            waker.wake();
+            foreign::wake(waker);
         }
         next
     }
@@ -362,9 +365,9 @@ impl Local {
             });
         }
         // Wakers run with the reactor released: a woken task's code is not run here, but a
-        // foreign waker may run anything.
+        // foreign waker may run anything, or panic (see `foreign.rs`).
         for waker in wakers.drain(..) {
-            waker.wake();
+            foreign::wake(waker);
         }
     }
 

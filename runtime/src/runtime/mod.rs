@@ -137,8 +137,10 @@ impl Drop for Runtime {
 /// ```
 #[track_caller]
 pub fn run<F: Future>(future: F) -> F::Output {
-    let runtime = Runtime::new()
-        .unwrap_or_else(|error| panic!("evloop::run could not create the runtime: {error}"));
+    let runtime = match Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => panic!("evloop::run could not create the runtime: {error}"),
+    };
     runtime.block_on(future)
 }
 
@@ -202,8 +204,10 @@ where
     F::Output: 'static,
 {
     let origin = Origin::named(name);
-    with_local(|local| local.spawn_recorded(future, origin))
-        .unwrap_or_else(|| outside_a_runtime("evloop::spawn_named"))
+    match with_local(|local| local.spawn_recorded(future, origin)) {
+        Some(handle) => handle,
+        None => outside_a_runtime("evloop::spawn_named"),
+    }
 }
 
 /// Spawns an unnamed task on the current runtime, for the crate's functions that spawn for their
@@ -218,7 +222,12 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    with_local(|local| local.spawn(future, location)).unwrap_or_else(|| outside_a_runtime(call))
+    // A `match`, not `unwrap_or_else`: `#[track_caller]` does not reach into a closure, and the
+    // panic must name the caller's line, not this one.
+    match with_local(|local| local.spawn(future, location)) {
+        Some(handle) => handle,
+        None => outside_a_runtime(call),
+    }
 }
 
 #[track_caller]

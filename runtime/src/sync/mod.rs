@@ -23,6 +23,7 @@
 //! says why and why it is sound).
 
 mod barrier;
+mod buffer;
 mod condition;
 mod event;
 mod mutex;
@@ -32,12 +33,13 @@ mod semaphore;
 pub(crate) mod wait_queue;
 
 pub use barrier::{Barrier, BarrierWait, BrokenBarrier};
+pub use buffer::{Buffer, Fifo, Lifo, Priority};
 pub use condition::{Condition, ConditionWait};
 pub use event::{Event, EventWait};
 pub use mutex::{Lock, Mutex, MutexGuard};
 pub use queue::{
-    Buffer, Fifo, GenericQueue, Lifo, LifoQueue, Priority, PriorityQueue, Queue, QueueGet,
-    QueueJoin, QueuePut, QueueShutDown, TaskDoneError, TryGetError, TryPutError,
+    GenericQueue, LifoQueue, PriorityQueue, Queue, QueueGet, QueueJoin, QueuePut, QueueShutDown,
+    TaskDoneError, TryGetError, TryPutError,
 };
 pub use semaphore::{
     Acquire, BoundedAcquire, BoundedPermit, BoundedSemaphore, NoPermits, Semaphore,

@@ -91,7 +91,7 @@ impl<T> Sender<T> {
             state.receiver_waker.take()
         };
         if let Some(waker) = waker {
-            waker.wake();
+            crate::foreign::wake(waker);
         }
         Ok(())
     }
@@ -126,7 +126,7 @@ impl<T> Drop for Sender<T> {
             }
         };
         if let Some(waker) = waker {
-            waker.wake();
+            crate::foreign::wake(waker);
         }
     }
 }

@@ -41,97 +41,16 @@
 
 #![forbid(unsafe_code)]
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use super::buffer::{Buffer, Fifo, Lifo, Priority};
 use super::wait_queue::{Removed, WaitQueue, Wakers};
+use crate::foreign::FirstPanic;
 use crate::park::block_plain_thread;
 use crate::shim::{lock, mutant, Mutex};
-
-/// How a queue stores its items, and so which one [`get`](GenericQueue::get) takes next.
-pub trait Buffer<T>: Default {
-    /// Stores an item.
-    fn push(&mut self, item: T);
-    /// Takes the next item out, if any.
-    fn pop(&mut self) -> Option<T>;
-    /// How many items are stored.
-    fn len(&self) -> usize;
-    /// Whether no item is stored.
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// First in, first out: [`Queue`]'s order.
-#[derive(Debug)]
-pub struct Fifo<T>(VecDeque<T>);
-
-/// Last in, first out: [`LifoQueue`]'s order.
-#[derive(Debug)]
-pub struct Lifo<T>(Vec<T>);
-
-/// Smallest first, as Python's `heapq`: [`PriorityQueue`]'s order. Wrap items in
-/// [`std::cmp::Reverse`] for largest first.
-#[derive(Debug)]
-pub struct Priority<T: Ord>(BinaryHeap<Reverse<T>>);
-
-impl<T> Default for Fifo<T> {
-    fn default() -> Self {
-        Fifo(VecDeque::new())
-    }
-}
-
-impl<T> Default for Lifo<T> {
-    fn default() -> Self {
-        Lifo(Vec::new())
-    }
-}
-
-impl<T: Ord> Default for Priority<T> {
-    fn default() -> Self {
-        Priority(BinaryHeap::new())
-    }
-}
-
-impl<T> Buffer<T> for Fifo<T> {
-    fn push(&mut self, item: T) {
-        self.0.push_back(item);
-    }
-    fn pop(&mut self) -> Option<T> {
-        self.0.pop_front()
-    }
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-}
-
-impl<T> Buffer<T> for Lifo<T> {
-    fn push(&mut self, item: T) {
-        self.0.push(item);
-    }
-    fn pop(&mut self) -> Option<T> {
-        self.0.pop()
-    }
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-}
-
-impl<T: Ord> Buffer<T> for Priority<T> {
-    fn push(&mut self, item: T) {
-        self.0.push(Reverse(item));
-    }
-    fn pop(&mut self) -> Option<T> {
-        self.0.pop().map(|Reverse(item)| item)
-    }
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-}
 
 /// A first-in, first-out queue (asyncio's `Queue`).
 ///
@@ -187,7 +106,7 @@ pub type PriorityQueue<T> = GenericQueue<T, Priority<T>>;
 
 /// A queue whose order is chosen by `B`; use it through [`Queue`], [`LifoQueue`] or
 /// [`PriorityQueue`].
-pub struct GenericQueue<T, B> {
+pub struct GenericQueue<T, B: Buffer<T>> {
     /// The bound; 0 means unbounded.
     maxsize: usize,
     state: Mutex<State<T, B>>,
@@ -281,18 +200,20 @@ impl<T, B: Buffer<T>> GenericQueue<T, B> {
     /// `item`.
     pub fn put_nowait(&self, item: T) -> Result<(), TryPutError<T>> {
         let mut wakers = Wakers::new();
+        let mut panics = FirstPanic::new();
         let result = {
             let mut state = lock(&self.state);
             if state.shut_down {
                 Err(TryPutError::ShutDown(item))
             } else if state.putters.is_empty() && state.free_slots(self.maxsize) > 0 {
-                state.store(item, &mut wakers);
+                state.store(item, &mut wakers, &mut panics);
                 Ok(())
             } else {
                 Err(TryPutError::Full(item))
             }
         };
         wakers.wake_all();
+        panics.resume();
         result
     }
 
@@ -304,10 +225,11 @@ impl<T, B: Buffer<T>> GenericQueue<T, B> {
     /// also shut down, so nothing will come.
     pub fn get_nowait(&self) -> Result<T, TryGetError> {
         let mut wakers = Wakers::new();
+        let mut panics = FirstPanic::new();
         let result = {
             let mut state = lock(&self.state);
             if state.has_unpromised_item() {
-                Ok(state.take(self.maxsize, &mut wakers))
+                Ok(state.take(self.maxsize, &mut wakers, &mut panics))
             } else if state.shut_down {
                 Err(TryGetError::ShutDown)
             } else {
@@ -315,6 +237,7 @@ impl<T, B: Buffer<T>> GenericQueue<T, B> {
             }
         };
         wakers.wake_all();
+        panics.resume();
         result.map(|item| item.expect("an unpromised item is in the buffer"))
     }
 
@@ -443,18 +366,32 @@ impl<T, B: Buffer<T>> State<T, B> {
     }
 
     /// Stores an item (counting it unfinished) and promises items to waiting getters.
-    fn store(&mut self, item: T, wakers: &mut Wakers) {
-        self.items.push(item);
+    ///
+    /// A panic from the buffer (a `PriorityQueue` item's `Ord`) goes into `panics`, for the caller
+    /// to resume once it has released the lock and woken whom it must; the item is stored all the
+    /// same (the [`Buffer`] contract), so the counts go on as if nothing had happened.
+    fn store(&mut self, item: T, wakers: &mut Wakers, panics: &mut FirstPanic) {
+        panics.catch(|| self.items.push(item));
         self.unfinished += 1;
         self.promise_items(wakers);
     }
 
     /// Takes the next item (`None` only after `shutdown_immediate` emptied the buffer under a
-    /// promise) and promises the room it leaves to waiting putters.
-    fn take(&mut self, maxsize: usize, wakers: &mut Wakers) -> Option<T> {
-        let item = self.items.pop();
-        self.promise_slots(maxsize, wakers);
-        item
+    /// promise, or if the buffer panicked) and promises the room it leaves to waiting putters.
+    ///
+    /// A panic from the buffer goes into `panics`, as in `store`. The item stays stored, and free:
+    /// the caller may have spent a promise on it, so it is promised again to the getters waiting.
+    fn take(&mut self, maxsize: usize, wakers: &mut Wakers, panics: &mut FirstPanic) -> Option<T> {
+        match panics.catch(|| self.items.pop()) {
+            Some(item) => {
+                self.promise_slots(maxsize, wakers);
+                item
+            }
+            None => {
+                self.promise_items(wakers);
+                None
+            }
+        }
     }
 
     fn promise_items(&mut self, wakers: &mut Wakers) {
@@ -512,6 +449,18 @@ impl<T, B: Buffer<T>> State<T, B> {
     }
 }
 
+impl<T, B: Buffer<T>> Drop for GenericQueue<T, B> {
+    /// Drops the items left, each on its own: one item's panicking `Drop` neither keeps the
+    /// others from being dropped nor, by a second panic, aborts the process. The first panic is
+    /// resumed at the end.
+    fn drop(&mut self) {
+        let items = lock(&self.state).items.drain_unordered();
+        let mut panics = FirstPanic::new();
+        panics.drop_each(items);
+        panics.resume();
+    }
+}
+
 impl<T, B: Buffer<T>> fmt::Debug for GenericQueue<T, B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = lock(&self.state);
@@ -545,6 +494,7 @@ impl<T, B: Buffer<T>> Future for QueuePut<'_, T, B> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), QueueShutDown<T>>> {
         let queue = self.queue;
         let mut wakers = Wakers::new();
+        let mut panics = FirstPanic::new();
         let mut state = lock(&queue.state);
         let may_put = match self.key {
             None => state.putters.is_empty() && state.free_slots(queue.maxsize) > 0,
@@ -564,7 +514,7 @@ impl<T, B: Buffer<T>> Future for QueuePut<'_, T, B> {
             }
             Err(QueueShutDown(item))
         } else if may_put {
-            state.store(item, &mut wakers);
+            state.store(item, &mut wakers, &mut panics);
             Ok(())
         } else {
             if self.key.is_none() {
@@ -575,6 +525,7 @@ impl<T, B: Buffer<T>> Future for QueuePut<'_, T, B> {
         };
         drop(state);
         wakers.wake_all();
+        panics.resume();
         Poll::Ready(outcome)
     }
 }
@@ -618,15 +569,16 @@ impl<T, B: Buffer<T>> Future for QueueGet<'_, T, B> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, QueueShutDown>> {
         let queue = self.queue;
         let mut wakers = Wakers::new();
+        let mut panics = FirstPanic::new();
         let mut state = lock(&queue.state);
         let item = match self.key {
             None if state.getters.is_empty() && state.has_unpromised_item() => {
-                state.take(queue.maxsize, &mut wakers)
+                state.take(queue.maxsize, &mut wakers, &mut panics)
             }
             Some(key) if state.getters.poll_granted(key, cx) => {
                 self.key = None;
                 state.items_promised -= 1;
-                state.take(queue.maxsize, &mut wakers)
+                state.take(queue.maxsize, &mut wakers, &mut panics)
             }
             _ if state.shut_down => {
                 if let Some(key) = self.key.take() {
@@ -642,6 +594,7 @@ impl<T, B: Buffer<T>> Future for QueueGet<'_, T, B> {
         };
         drop(state);
         wakers.wake_all();
+        panics.resume();
         Poll::Ready(item.ok_or(QueueShutDown(())))
     }
 }

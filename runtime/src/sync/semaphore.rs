@@ -107,7 +107,19 @@ impl Semaphore {
     }
 
     /// Waits for `permits` permits, taken all at once (never some now and the rest later).
+    ///
+    /// # Panics
+    ///
+    /// At once, if `permits` exceeds `usize::MAX / 2`, the most a semaphore can ever hold: such
+    /// a request could never be granted, and as the head of the queue it would hold up every
+    /// later `acquire` for good.
+    #[track_caller]
     pub fn acquire_many(&self, permits: usize) -> Acquire<'_> {
+        assert!(
+            permits <= MAX_PERMITS,
+            "Semaphore::acquire_many({permits}) can never be granted: a semaphore holds at most \
+             usize::MAX / 2 permits; ask for fewer"
+        );
         Acquire {
             semaphore: self,
             need: permits,
@@ -402,6 +414,40 @@ impl BoundedSemaphore {
     pub fn acquire(&self) -> BoundedAcquire<'_> {
         BoundedAcquire {
             inner: self.semaphore.acquire(),
+            owner: self,
+        }
+    }
+
+    /// Waits for `permits` permits, taken all at once.
+    ///
+    /// # Panics
+    ///
+    /// At once, if `permits` exceeds the bound: the semaphore can never hold that many, so the
+    /// request could never be granted (and would hold up every later `acquire` behind it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evloop::sync::BoundedSemaphore;
+    ///
+    /// evloop::run(async {
+    ///     let semaphore = BoundedSemaphore::new(3);
+    ///     let two = semaphore.acquire_many(2).await;
+    ///     assert_eq!(semaphore.available_permits(), 1);
+    ///     drop(two);
+    ///     assert_eq!(semaphore.available_permits(), 3);
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn acquire_many(&self, permits: usize) -> BoundedAcquire<'_> {
+        assert!(
+            permits <= self.bound,
+            "BoundedSemaphore::acquire_many({permits}) can never be granted: this semaphore \
+             never holds more than {} permits",
+            self.bound
+        );
+        BoundedAcquire {
+            inner: self.semaphore.acquire_many(permits),
             owner: self,
         }
     }

@@ -28,6 +28,8 @@ use std::task::{Context, Waker};
 
 use slab::Slab;
 
+use crate::foreign;
+
 struct Waiter {
     /// How much the waiter asks for (permits); 1 for a plain notification.
     need: usize,
@@ -86,7 +88,10 @@ impl WaitQueue {
 
     /// Removes a waiter that is going away (its future was dropped).
     pub(crate) fn remove(&mut self, key: usize) -> Removed {
-        let waiter = self.waiters.remove(key);
+        let mut waiter = self.waiters.remove(key);
+        // The waker's `drop` is foreign code, and the caller is in the middle of passing on what
+        // the waiter leaves behind: it must not be cut short.
+        foreign::drop_quietly(waiter.waker.take());
         if waiter.granted {
             Removed::Granted { need: waiter.need }
         } else {
@@ -180,13 +185,14 @@ impl Wakers {
         }
     }
 
-    /// Wakes them all. Call only after releasing the primitive's lock.
+    /// Wakes them all. Call only after releasing the primitive's lock. A waker that panics does
+    /// not keep the others from being woken (`foreign.rs`).
     pub(crate) fn wake_all(self) {
         if let Some(first) = self.first {
-            first.wake();
+            foreign::wake(first);
         }
         for waker in self.rest {
-            waker.wake();
+            foreign::wake(waker);
         }
     }
 }

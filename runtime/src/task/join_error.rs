@@ -98,9 +98,15 @@ impl JoinError {
     /// Panics if the task was cancelled rather than panicking; use [`try_into_panic`] to check.
     ///
     /// [`try_into_panic`]: JoinError::try_into_panic
+    #[track_caller]
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
-        self.try_into_panic()
-            .unwrap_or_else(|error| panic!("JoinError::into_panic called on a cancelled task's error ({error}); check is_panic() first"))
+        match self.try_into_panic() {
+            Ok(payload) => payload,
+            Err(error) => panic!(
+                "JoinError::into_panic called on a cancelled task's error ({error}); check \
+                 is_panic() first"
+            ),
+        }
     }
 
     /// Returns the panic payload, or the error itself if the task was cancelled.

@@ -55,10 +55,6 @@ impl<T> JoinHandle<T> {
     pub fn is_finished(&self) -> bool {
         self.join.is_finished()
     }
-
-    pub(crate) fn runtime_id(&self) -> *const crate::runtime::Shared {
-        crate::shim::Arc::as_ptr(self.join.task().scheduler())
-    }
 }
 
 impl<T> Future for JoinHandle<T> {

@@ -42,10 +42,6 @@ impl<T> JoinRef<T> {
         }
     }
 
-    pub(crate) fn task(&self) -> &TaskRef {
-        &self.task
-    }
-
     pub(crate) fn is_finished(&self) -> bool {
         self.task.state().is_complete()
     }

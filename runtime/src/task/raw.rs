@@ -62,6 +62,7 @@ use super::record::{NoRecord, RecordSlot, TaskRecord};
 use super::state::{Snapshot, State, WakeAction};
 use super::waker;
 use super::JoinError;
+use crate::foreign;
 use crate::runtime::{schedule, LoopToken, Shared};
 use crate::shim::{Arc, UnsafeCell};
 
@@ -226,7 +227,11 @@ unsafe fn drop_output<F: Future, R>(header: NonNull<Header>) {
 unsafe fn dealloc<F: Future, R>(header: NonNull<Header>) {
     // SAFETY: the cell was allocated by `Box::new` in `TaskRef::allocate` with this exact type. The
     // slot is a union of `ManuallyDrop`s, so dropping the box drops only the header and record.
-    drop(unsafe { Box::from_raw(header.cast::<TaskCell<F, R>>().as_ptr()) });
+    let cell = unsafe { Box::from_raw(header.cast::<TaskCell<F, R>>().as_ptr()) };
+    // The header holds the join waker, whose `drop` is foreign code; whoever released the last
+    // reference (the loop, a waker's thread) must not unwind from here. The memory is freed
+    // either way: a box frees its allocation even when a field's `drop` unwinds.
+    foreign::drop_quietly(cell);
 }
 
 /// The record of the task at `header`, if it has one.
@@ -481,6 +486,11 @@ impl TaskRef {
 
     /// Publishes the output written to the slot: sets `COMPLETE`, then either wakes the join
     /// handle's owner or, if there is no handle any more, drops the output.
+    ///
+    /// Both are foreign code, and both come last: the task's state is final before either runs,
+    /// and neither can unwind into the caller, which still has the task to unlink (a panicking
+    /// join waker once unwound from here and dropped the task list's reference while the task was
+    /// still linked: a use-after-free from safe code).
     fn finish(&self) {
         let header = self.header();
         let before = header.state.complete();
@@ -492,7 +502,7 @@ impl TaskRef {
                 // SAFETY: JOIN_WAKER set means the task side may read the slot, and COMPLETE (just
                 // set) means the handle can no longer take it back to write.
                 if let Some(waker) = unsafe { &*waker } {
-                    waker.wake_by_ref();
+                    foreign::wake_by_ref(waker);
                 }
             });
         }

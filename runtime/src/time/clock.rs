@@ -154,23 +154,32 @@ pub fn resume() {
 /// ```
 #[track_caller]
 pub fn advance(duration: Duration) -> impl std::future::Future<Output = ()> {
-    with_local(|local| {
+    // The panics are raised here, not in the closure, so that they name the caller's line.
+    let advanced = with_local(|local| {
         let clock = local.clock();
         let to = clock.now().deadline_after(duration);
-        assert!(
-            clock.advance_to(to),
+        let advanced = clock.advance_to(to);
+        if advanced {
+            local.fire_timers(to);
+        }
+        advanced
+    });
+    match advanced {
+        None => outside_a_runtime("time::advance"),
+        Some(advanced) => assert!(
+            advanced,
             "time::advance needs a paused clock: call time::pause() first, or build the runtime \
              with Builder::start_paused(true)"
-        );
-        local.fire_timers(to);
-    })
-    .unwrap_or_else(|| outside_a_runtime("time::advance"));
+        ),
+    }
     crate::yield_now()
 }
 
 #[track_caller]
 fn with_clock(call: &str, f: impl FnOnce(&Clock)) {
-    with_local(|local| f(local.clock())).unwrap_or_else(|| outside_a_runtime(call))
+    if with_local(|local| f(local.clock())).is_none() {
+        outside_a_runtime(call);
+    }
 }
 
 #[track_caller]
