@@ -72,7 +72,7 @@ impl FirstPanic {
     }
 
     /// Keeps `payload` unless a panic is kept already.
-    pub(crate) fn keep(&mut self, payload: Box<dyn Any + Send>) {
+    fn keep(&mut self, payload: Box<dyn Any + Send>) {
         self.payload.get_or_insert(payload);
     }
 
@@ -81,11 +81,6 @@ impl FirstPanic {
         for item in items {
             self.catch(|| drop(item));
         }
-    }
-
-    /// Whether a panic was kept.
-    pub(crate) fn is_some(&self) -> bool {
-        self.payload.is_some()
     }
 
     /// Takes the kept panic, if any.
@@ -104,11 +99,29 @@ impl FirstPanic {
     }
 }
 
-impl std::fmt::Debug for FirstPanic {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FirstPanic")
-            .field("caught", &self.is_some())
-            .finish()
+/// A `Vec` of user values (futures, children) that drops them one by one: one value's panicking
+/// `Drop` neither keeps the others from being dropped nor, with a second panic, aborts the
+/// process. The first panic is resumed once all are gone.
+pub(crate) struct DropEach<T>(pub(crate) Vec<T>);
+
+impl<T> Drop for DropEach<T> {
+    fn drop(&mut self) {
+        let mut panics = FirstPanic::new();
+        panics.drop_each(self.0.drain(..));
+        panics.resume();
+    }
+}
+
+impl<T> std::ops::Deref for DropEach<T> {
+    type Target = Vec<T>;
+    fn deref(&self) -> &Vec<T> {
+        &self.0
+    }
+}
+
+impl<T> std::ops::DerefMut for DropEach<T> {
+    fn deref_mut(&mut self) -> &mut Vec<T> {
+        &mut self.0
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use common::within;
+use common::{gated_jobs, within};
 use evloop::blocking::{as_completed, ThreadPoolExecutor};
 use evloop::time::sleep;
 
@@ -29,15 +29,15 @@ fn busy_single_worker() -> (ThreadPoolExecutor, mpsc::Sender<()>) {
 #[test]
 fn submit_returns_at_once_and_result_blocks() {
     let pool = ThreadPoolExecutor::new(2);
-    let start = Instant::now();
-    let future = pool.submit(|| {
-        std::thread::sleep(Duration::from_millis(30));
+    let (release, gate) = mpsc::channel::<()>();
+    let future = pool.submit(move || {
+        gate.recv().unwrap();
         7
     });
-    assert!(start.elapsed() < Duration::from_millis(30));
+    // `submit` returned while the job cannot finish: it did not wait for it.
     assert!(!future.done());
+    release.send(()).unwrap();
     assert_eq!(future.result().unwrap(), 7);
-    assert!(start.elapsed() >= Duration::from_millis(30));
 }
 
 #[test]
@@ -128,15 +128,15 @@ fn map_keeps_input_order() {
 #[test]
 fn as_completed_yields_in_completion_order() {
     let pool = ThreadPoolExecutor::new(3);
-    let futures = [60u64, 0, 30].map(|ms| {
-        pool.submit(move || {
-            std::thread::sleep(Duration::from_millis(ms));
-            ms
-        })
-    });
-    let order: Vec<u64> = as_completed(futures, None)
-        .map(|done| done.unwrap().result().unwrap())
-        .collect();
+    let (gates, futures) = gated_jobs(&pool, [60, 0, 30]);
+    let mut completed = as_completed(futures, None);
+    let mut order = Vec::new();
+    // The jobs finish in the order 0, 30, 60: each is let through once the one before came out.
+    for gate in [1, 2, 0] {
+        gates[gate].send(()).unwrap();
+        order.push(completed.next().unwrap().unwrap().result().unwrap());
+    }
+    assert!(completed.next().is_none());
     assert_eq!(order, [0, 30, 60]);
 }
 

@@ -46,6 +46,12 @@ impl Drop for PanicOnDrop {
     }
 }
 
+/// A future that waits forever holding `guard`: dropping it panics.
+async fn holds_forever<T>(guard: PanicOnDrop) -> T {
+    let _guard = guard;
+    std::future::pending().await
+}
+
 /// Spawns a few tasks and checks they all run: the loop is still in working order.
 async fn loop_still_works() {
     let handles: Vec<_> = (0..8)
@@ -127,11 +133,7 @@ fn an_output_whose_drop_panics_is_dropped_without_harm_when_nobody_wants_it() {
 fn a_future_whose_drop_panics_reports_the_panic_to_its_handle_when_aborted() {
     evloop::run(async {
         let dropped = DropCounter::default();
-        let guard = PanicOnDrop(dropped.token());
-        let task = evloop::spawn(async move {
-            let _guard = guard;
-            std::future::pending::<()>().await;
-        });
+        let task = evloop::spawn(holds_forever::<()>(PanicOnDrop(dropped.token())));
         evloop::yield_now().await;
         task.abort();
         let error = task.await.unwrap_err();
@@ -147,11 +149,7 @@ fn a_runtime_shuts_down_tasks_whose_drop_panics_one_after_another() {
     let rt = evloop::Runtime::new().unwrap();
     rt.block_on(async {
         for _ in 0..3 {
-            let guard = PanicOnDrop(dropped.token());
-            evloop::spawn(async move {
-                let _guard = guard;
-                std::future::pending::<()>().await;
-            });
+            evloop::spawn(holds_forever::<()>(PanicOnDrop(dropped.token())));
         }
         evloop::yield_now().await;
     });
@@ -210,28 +208,34 @@ fn a_slow_poll_hook_that_panics_leaves_the_runtime_usable() {
 
 // ---- task groups ---------------------------------------------------------------------------
 
+/// Spawns a task running a group of `children` children that each hold a `PanicOnDrop` and wait
+/// forever. The body fails once they have started if `body_fails`, or else waits forever too.
+fn spawn_guarded_group(
+    dropped: &DropCounter,
+    children: usize,
+    body_fails: bool,
+) -> evloop::JoinHandle<Result<(), evloop::GroupError<&'static str>>> {
+    let dropped = dropped.clone();
+    evloop::spawn(async move {
+        evloop::task_group(async |group| {
+            for _ in 0..children {
+                group.spawn(holds_forever::<Result<(), _>>(PanicOnDrop(dropped.token())));
+            }
+            evloop::yield_now().await; // the children start
+            if body_fails {
+                return Err("the body fails: the group cancels its children");
+            }
+            std::future::pending().await
+        })
+        .await
+    })
+}
+
 #[test]
 fn two_group_children_whose_drop_panics_are_both_dropped_and_the_first_panic_resumed() {
     evloop::run(async {
         let dropped = DropCounter::default();
-        let group = evloop::spawn({
-            let dropped = dropped.clone();
-            async move {
-                evloop::task_group(async |group| {
-                    for _ in 0..2 {
-                        let guard = PanicOnDrop(dropped.token());
-                        group.spawn(async move {
-                            let _guard = guard;
-                            std::future::pending::<()>().await;
-                            Ok::<(), &str>(())
-                        });
-                    }
-                    evloop::yield_now().await; // the children start
-                    Err::<(), _>("the body fails: the group cancels its children")
-                })
-                .await
-            }
-        });
+        let group = spawn_guarded_group(&dropped, 2, true);
         let error = group.await.unwrap_err();
         assert!(error.is_panic(), "a child's Drop panic is resumed: {error}");
         assert_eq!(dropped.count(), 2, "both children were dropped");
@@ -243,28 +247,47 @@ fn two_group_children_whose_drop_panics_are_both_dropped_and_the_first_panic_res
 fn dropping_a_group_whose_children_panic_on_drop_drops_them_all() {
     evloop::run(async {
         let dropped = DropCounter::default();
-        let group = evloop::spawn({
-            let dropped = dropped.clone();
-            async move {
-                evloop::task_group(async |group| {
-                    for _ in 0..3 {
-                        let guard = PanicOnDrop(dropped.token());
-                        group.spawn(async move {
-                            let _guard = guard;
-                            std::future::pending::<()>().await;
-                            Ok::<(), ()>(())
-                        });
-                    }
-                    std::future::pending::<()>().await;
-                    Ok(())
-                })
-                .await
-            }
-        });
+        let group = spawn_guarded_group(&dropped, 3, false);
         evloop::yield_now().await;
         evloop::yield_now().await;
         group.abort(); // cancels the task that runs the group: the group's future is dropped
         assert!(group.await.unwrap_err().is_panic());
+        assert_eq!(dropped.count(), 3);
+    });
+}
+
+#[test]
+fn dropping_as_completed_drops_every_future_even_if_their_drops_panic() {
+    evloop::run(async {
+        let dropped = DropCounter::default();
+        let futures: Vec<_> = (0..3)
+            .map(|_| holds_forever::<()>(PanicOnDrop(dropped.token())))
+            .collect();
+        let mut completed = evloop::as_completed(futures, None);
+        assert!(poll_with(&mut Box::pin(completed.next()), Waker::noop()).is_pending());
+        assert!(catch_unwind(AssertUnwindSafe(|| drop(completed))).is_err());
+        assert_eq!(dropped.count(), 3);
+    });
+}
+
+#[test]
+fn a_cancelled_wait_drops_every_future_even_if_their_drops_panic() {
+    evloop::run(async {
+        let dropped = DropCounter::default();
+        let futures: Vec<_> = (0..3)
+            .map(|_| {
+                Box::pin(holds_forever::<Result<(), ()>>(PanicOnDrop(
+                    dropped.token(),
+                )))
+            })
+            .collect();
+        let mut waiting = Box::pin(evloop::wait(
+            futures,
+            evloop::ReturnWhen::AllCompleted,
+            None,
+        ));
+        assert!(poll_with(&mut waiting, Waker::noop()).is_pending());
+        assert!(catch_unwind(AssertUnwindSafe(|| drop(waiting))).is_err());
         assert_eq!(dropped.count(), 3);
     });
 }
@@ -433,6 +456,28 @@ fn dropping_a_queue_drops_every_item_even_if_their_drops_panic() {
     let drop_panic = catch_unwind(AssertUnwindSafe(|| drop(queue)));
     assert!(drop_panic.is_err(), "the first panic is resumed");
     assert_eq!(dropped.count(), 3, "every item was dropped, none aborted");
+}
+
+#[test]
+fn a_oneshot_send_succeeds_even_if_the_receiver_s_waker_panics() {
+    let (sender, mut receiver) = evloop::sync::oneshot::channel();
+    assert!(poll_with(&mut receiver, &panic_on_wake()).is_pending());
+    sender.send(5).unwrap(); // the receiver's waker panics: the value is delivered all the same
+    assert!(matches!(
+        poll_with(&mut receiver, Waker::noop()),
+        Poll::Ready(Ok(5))
+    ));
+}
+
+#[test]
+fn a_child_woken_from_outside_survives_its_driver_s_panicking_waker() {
+    // `as_completed` polled by hand with a panicking waker: waking a child wakes that waker.
+    let flag = Flag::default();
+    let mut completed = evloop::as_completed([flag.wait()], None);
+    let mut next = Box::pin(completed.next());
+    assert!(poll_with(&mut next, &panic_on_wake()).is_pending());
+    flag.set(); // wakes the child's waker, which wakes the driver's: caught, the set returns
+    assert!(poll_with(&mut next, Waker::noop()).is_ready());
 }
 
 // ---- the loop's own wakes, counted ---------------------------------------------------------

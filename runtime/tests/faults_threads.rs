@@ -13,7 +13,7 @@ use std::sync::{Arc, Once};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use common::within;
+use common::{gated_jobs, within};
 use evloop::blocking::ThreadPoolExecutor;
 
 struct PanicOnWake;
@@ -28,24 +28,15 @@ fn poll_with<F: Future + Unpin>(future: &mut F, waker: &Waker) -> Poll<F::Output
     Pin::new(future).poll(&mut Context::from_waker(waker))
 }
 
-/// A pool job that waits until the test lets it finish.
-fn gated_job(pool: &ThreadPoolExecutor) -> (evloop::blocking::PoolFuture<u32>, mpsc::Sender<()>) {
-    let (release, gate) = mpsc::channel::<()>();
-    let future = pool.submit(move || {
-        gate.recv().unwrap();
-        1
-    });
-    (future, release)
-}
-
 #[test]
 fn a_panicking_waker_does_not_kill_the_pool_worker_that_calls_it() {
     within(Duration::from_secs(30), || {
         let pool = ThreadPoolExecutor::new(1);
-        let (mut job, release) = gated_job(&pool);
+        let (gates, mut jobs) = gated_jobs(&pool, [1]);
+        let mut job = jobs.remove(0);
         assert!(poll_with(&mut job, &Waker::from(Arc::new(PanicOnWake))).is_pending());
-        release.send(()).unwrap(); // the job returns; its worker wakes the rogue waker
-                                   // The one worker survived: it runs the next job, and the count says so.
+        gates[0].send(()).unwrap(); // the job returns; its worker wakes the rogue waker
+                                    // The one worker survived: it runs the next job, and the count says so.
         assert_eq!(pool.submit(|| 2).result().unwrap(), 2);
         assert_eq!(pool.worker_count(), 1);
         // The first job's result was stored before its waker was called.
@@ -95,6 +86,43 @@ fn the_runtime_pool_shuts_down_at_once_after_a_waker_panicked_on_its_worker() {
         release.send(()).unwrap();
         job_finished.recv().unwrap();
         drop(rt); // waits for running jobs only: there are none
+    });
+}
+
+#[test]
+fn shutdown_drops_every_cancelled_closure_even_if_their_drops_panic() {
+    struct PanicOnDrop(Arc<std::sync::atomic::AtomicUsize>);
+    impl Drop for PanicOnDrop {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            panic!("this closure panics when dropped (on purpose)");
+        }
+    }
+    within(Duration::from_secs(30), || {
+        let dropped = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let pool = ThreadPoolExecutor::new(1);
+        // The one worker is busy (it has started this job), so the next two stay queued.
+        let (started, job_started) = mpsc::channel::<()>();
+        let (release, gate) = mpsc::channel::<()>();
+        let busy = pool.submit(move || {
+            started.send(()).unwrap();
+            gate.recv().unwrap();
+            1
+        });
+        job_started.recv().unwrap();
+        let queued: Vec<_> = (0..2)
+            .map(|_| {
+                let guard = PanicOnDrop(dropped.clone());
+                pool.submit(move || drop(guard))
+            })
+            .collect();
+        // Cancelling them drops both closures; the first panic comes back here, after both.
+        let shutdown = catch_unwind(AssertUnwindSafe(|| pool.shutdown(false, true)));
+        assert!(shutdown.is_err(), "the first panic reaches the caller");
+        assert_eq!(dropped.load(std::sync::atomic::Ordering::SeqCst), 2);
+        assert!(queued.iter().all(|job| job.is_cancelled()));
+        release.send(()).unwrap();
+        assert_eq!(busy.result().unwrap(), 1);
     });
 }
 

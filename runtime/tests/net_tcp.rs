@@ -382,3 +382,37 @@ fn raise_fd_limit(needed: u64) -> bool {
         libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0
     }
 }
+
+#[test]
+fn a_readiness_waker_that_panics_does_not_stop_the_loop() {
+    struct PanicOnWake;
+    impl std::task::Wake for PanicOnWake {
+        fn wake(self: std::sync::Arc<Self>) {
+            panic!("this waker panics when woken (on purpose)");
+        }
+    }
+    within(Duration::from_secs(30), || {
+        evloop::run(async {
+            let (client, server) = connected_pair().await;
+            let (other_client, other_server) = connected_pair().await;
+            // A read polled by hand with a panicking waker: the reactor wakes it on readiness.
+            let mut buffer = [0; 4];
+            let mut rogue = Box::pin(server.read(&mut buffer));
+            let waker = std::task::Waker::from(std::sync::Arc::new(PanicOnWake));
+            let mut cx = std::task::Context::from_waker(&waker);
+            assert!(std::future::Future::poll(rogue.as_mut(), &mut cx).is_pending());
+            // A task reading the other connection, woken in the same batch of events.
+            let reader = spawn(async move {
+                let mut byte = [0; 1];
+                other_server.read_exact(&mut byte).await.unwrap();
+                byte[0]
+            });
+            evloop::yield_now().await;
+            client.write_all(b"ping").await.unwrap();
+            other_client.write_all(b"!").await.unwrap();
+            assert_eq!(reader.await.unwrap(), b'!');
+            // The rogue read is still usable with a real waker.
+            assert_eq!(rogue.await.unwrap(), 4);
+        });
+    });
+}

@@ -37,7 +37,7 @@ use slab::Slab;
 
 use super::job::{Job, JobCell, QueuedJob};
 use super::{Map, PoolFuture};
-use crate::foreign;
+use crate::foreign::{self, FirstPanic};
 use crate::park::{is_a_loop_thread, refuse_on_a_loop, time_left, TimeLeft};
 use crate::shim::{
     lock, mutant, thread, wait_timeout, Arc, AtomicBool, AtomicUsize, Condvar, Mutex, MutexGuard,
@@ -345,9 +345,12 @@ impl ThreadPoolExecutor {
             (cancelled, handles)
         };
         // Dropping queued jobs completes their futures as "not started" (and may run wakers):
-        // outside the lock.
-        drop(cancelled);
+        // outside the lock. Each closure's `Drop` is the caller's code: all are dropped, and the
+        // first panic comes back to the caller once the workers are joined (`foreign.rs`).
+        let mut panics = FirstPanic::new();
+        panics.drop_each(cancelled);
         join_all(handles);
+        panics.resume();
     }
 
     /// The runtime's shutdown of its default pool: cancel what is queued, give running jobs up to
@@ -362,7 +365,11 @@ impl ThreadPoolExecutor {
             self.shared.queued.store(0, Ordering::Release);
             std::mem::take(&mut state.queue)
         };
-        drop(cancelled);
+        // Nobody asked for these closures to be dropped but the runtime itself: a panicking
+        // `Drop` is reported by the panic hook and the shutdown goes on.
+        for job in cancelled {
+            foreign::drop_quietly(job);
+        }
         let mut state = lock(&self.shared.state);
         while state.workers > 0 {
             state = match time_left(deadline) {

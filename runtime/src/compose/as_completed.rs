@@ -11,6 +11,7 @@ use std::time::Duration;
 use futures_core::Stream;
 
 use super::ReadySet;
+use crate::foreign::DropEach;
 use crate::time::{sleep, Elapsed, Sleep};
 
 /// Yields the outputs of `futures` in the order they complete. With a `timeout`, the stream ends
@@ -50,10 +51,12 @@ where
     I: IntoIterator,
     I::Item: IntoFuture,
 {
-    let futures: Vec<_> = futures
-        .into_iter()
-        .map(|future| Some(Box::pin(future.into_future())))
-        .collect();
+    let futures = DropEach(
+        futures
+            .into_iter()
+            .map(|future| Some(Box::pin(future.into_future())))
+            .collect(),
+    );
     AsCompleted {
         remaining: futures.len(),
         ready: ReadySet::new(futures.len()),
@@ -65,7 +68,8 @@ where
 
 /// The stream returned by [`as_completed`].
 pub struct AsCompleted<F: Future> {
-    futures: Vec<Option<Pin<Box<F>>>>,
+    /// Dropped one by one: each future's `Drop` is user code (`foreign.rs`).
+    futures: DropEach<Option<Pin<Box<F>>>>,
     ready: ReadySet,
     remaining: usize,
     deadline: Option<Sleep>,

@@ -20,20 +20,23 @@ use crate::task::JoinHandle;
 /// use std::cell::Cell;
 /// use std::rc::Rc;
 /// use std::time::Duration;
-/// use evloop::time::{sleep, timeout};
+/// use evloop::sync::Event;
+/// use evloop::time::timeout;
 ///
 /// evloop::run(async {
 ///     let saved = Rc::new(Cell::new(false));
+///     let disk_ready = Rc::new(Event::new()); // a slow disk, ready once set
 ///     let save = {
-///         let saved = saved.clone();
+///         let (saved, disk_ready) = (saved.clone(), disk_ready.clone());
 ///         async move {
-///             sleep(Duration::from_millis(20)).await;
+///             disk_ready.wait().await;
 ///             saved.set(true); // must not be interrupted halfway
 ///         }
 ///     };
-///     // The caller gives up after 5 ms; the shielded work finishes anyway.
+///     // The caller gives up after 5 ms; the shielded work goes on.
 ///     assert!(timeout(Duration::from_millis(5), evloop::shield(save)).await.is_err());
-///     sleep(Duration::from_millis(30)).await;
+///     disk_ready.set();
+///     evloop::yield_now().await; // the save runs
 ///     assert!(saved.get());
 /// });
 /// ```

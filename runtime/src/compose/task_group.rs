@@ -38,34 +38,15 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use super::ReadySet;
-use crate::foreign::FirstPanic;
+use crate::foreign::{DropEach, FirstPanic};
 
 /// A child, type-erased: its value goes to its [`ChildHandle`], its error to the group.
 type Child<'env, E> = Pin<Box<dyn Future<Output = Result<(), E>> + 'env>>;
 
-/// Children the group owns (an empty slot is a child that finished). Dropped one by one: a
+/// Children the group owns (an empty slot is a child that finished), dropped one by one: a
 /// child's `Drop` is user code, and a second panic while the first one unwinds would abort the
-/// process, so each is dropped on its own and the first panic is resumed once all are gone.
-struct Children<'env, E>(Vec<Option<Child<'env, E>>>);
-
-impl<'env, E> Children<'env, E> {
-    fn new() -> Children<'env, E> {
-        Children(Vec::new())
-    }
-
-    /// Takes every child out, leaving the list empty.
-    fn drain(&mut self) -> impl Iterator<Item = Child<'env, E>> + '_ {
-        self.0.drain(..).flatten()
-    }
-}
-
-impl<E> Drop for Children<'_, E> {
-    fn drop(&mut self) {
-        let mut panics = FirstPanic::new();
-        panics.drop_each(self.drain());
-        panics.resume();
-    }
-}
+/// process (`foreign.rs`).
+type Children<'env, E> = DropEach<Option<Child<'env, E>>>;
 
 /// Runs `body` with a [`TaskGroup`] to spawn children into, and waits for the body and every
 /// child. Returns the body's value, or a [`GroupError`] with every error if anything failed.
@@ -112,7 +93,7 @@ where
 {
     let group = TaskGroup {
         state: RefCell::new(GroupState {
-            inbox: Children::new(),
+            inbox: DropEach(Vec::new()),
             closed: false,
         }),
     };
@@ -166,7 +147,7 @@ impl<'env, E: 'env> TaskGroup<'env, E> {
             waker: Cell::new(None),
         });
         let handle = ChildHandle { slot: slot.clone() };
-        state.inbox.0.push(Some(Box::pin(async move {
+        state.inbox.push(Some(Box::pin(async move {
             let value = child.await?;
             slot.value.set(Some(value));
             if let Some(waker) = slot.waker.take() {
@@ -180,11 +161,11 @@ impl<'env, E: 'env> TaskGroup<'env, E> {
     fn close(&self) -> Children<'env, E> {
         let mut state = self.state.borrow_mut();
         state.closed = true;
-        std::mem::replace(&mut state.inbox, Children::new())
+        std::mem::replace(&mut state.inbox, DropEach(Vec::new()))
     }
 
     fn take_spawned(&self) -> Children<'env, E> {
-        std::mem::replace(&mut self.state.borrow_mut().inbox, Children::new())
+        std::mem::replace(&mut self.state.borrow_mut().inbox, DropEach(Vec::new()))
     }
 }
 
@@ -251,7 +232,7 @@ where
 {
     let mut body = Some(Box::pin(body));
     let mut body_value = None;
-    let mut children = Children::new();
+    let mut children: Children<'env, E> = DropEach(Vec::new());
     let mut ready = ReadySet::new(1); // index 0: the body
     let mut alive = 0;
     let mut error = GroupError {
@@ -260,10 +241,10 @@ where
     };
     let mut panic: Option<Box<dyn Any + Send>> = None;
     let outcome = poll_fn(|cx| loop {
-        for child in group.take_spawned().drain() {
+        for child in group.take_spawned().drain(..).flatten() {
             let index = ready.insert();
-            debug_assert_eq!(index, children.0.len() + 1);
-            children.0.push(Some(child));
+            debug_assert_eq!(index, children.len() + 1);
+            children.push(Some(child));
             alive += 1;
         }
         // Poll everything reported ready in this round; errors of this round are all kept.
@@ -291,7 +272,7 @@ where
                     }
                 }
             } else {
-                let slot = &mut children.0[index - 1];
+                let slot = &mut children[index - 1];
                 let Some(future) = slot else { continue };
                 match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut child_cx))) {
                     Ok(Poll::Pending) => continue,
@@ -314,15 +295,15 @@ where
             // Their `Drop` runs here, before the group returns; each is dropped on its own, and
             // a panic among them is resumed like a child's (`foreign.rs`).
             let mut drops = FirstPanic::new();
-            drops.drop_each(group.close().drain());
+            drops.drop_each(group.close().drain(..).flatten());
             drops.drop_each(body.take());
-            drops.drop_each(children.drain());
+            drops.drop_each(children.drain(..).flatten());
             if let Some(payload) = drops.take() {
                 panic.get_or_insert(payload);
             }
             return Poll::Ready(());
         }
-        if group.state.borrow().inbox.0.is_empty() {
+        if group.state.borrow().inbox.is_empty() {
             if body.is_none() && alive == 0 {
                 group.close();
                 return Poll::Ready(());

@@ -9,6 +9,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use super::ReadySet;
+use crate::foreign::DropEach;
 use crate::time::sleep;
 
 /// When [`wait`] returns.
@@ -68,7 +69,8 @@ where
     I: IntoIterator<Item = F>,
     F: Future<Output = Result<T, E>> + Unpin,
 {
-    let mut futures: Vec<Option<F>> = futures.into_iter().map(Some).collect();
+    // Dropped one by one if the wait is cancelled: each future's `Drop` is user code.
+    let mut futures = DropEach(futures.into_iter().map(Some).collect::<Vec<_>>());
     let ready = ReadySet::new(futures.len());
     let mut done = Vec::new();
     let mut deadline = timeout.map(sleep);
@@ -106,7 +108,7 @@ where
     })
     .await;
     let pending = futures
-        .into_iter()
+        .drain(..)
         .enumerate()
         .filter_map(|(index, future)| future.map(|future| (index, future)))
         .collect();

@@ -27,12 +27,14 @@ use crate::time::Elapsed;
 /// let rt = evloop::Runtime::new()?;
 /// let handle = rt.handle();
 /// let waiter = std::thread::spawn(move || {
+///     let (go, ready) = evloop::sync::oneshot::channel();
 ///     let mut future = handle.run_coroutine_threadsafe(async {
-///         evloop::time::sleep(Duration::from_millis(20)).await;
+///         ready.await.unwrap(); // waits until this thread says go
 ///         "done"
 ///     });
 ///     assert!(!future.done());
 ///     assert!(future.result_timeout(Duration::from_millis(1)).is_err()); // not yet
+///     go.send(()).unwrap();
 ///     future.result() // blocks until the loop has run it
 /// });
 /// rt.block_on(async {

@@ -397,8 +397,12 @@ impl Local {
             let Some(task) = next else { break };
             drop(task);
         }
+        // Timers left behind by the futures dropped above: their wakers go one by one, a
+        // panicking `drop` caught like a panicking wake (`foreign.rs`), so shutdown goes on.
         let timers = std::mem::take(&mut *self.timers.borrow_mut());
-        drop(timers);
+        for waker in timers.into_wakers() {
+            foreign::drop_quietly(waker);
+        }
         let pool = self.blocking_pool.borrow_mut().take();
         if let Some(pool) = pool {
             pool.shutdown_within(self.blocking_settings.shutdown_timeout);

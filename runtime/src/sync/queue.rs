@@ -48,7 +48,7 @@ use std::task::{Context, Poll};
 
 use super::buffer::{Buffer, Fifo, Lifo, Priority};
 use super::wait_queue::{Removed, WaitQueue, Wakers};
-use crate::foreign::FirstPanic;
+use crate::foreign::{DropEach, FirstPanic};
 use crate::park::block_plain_thread;
 use crate::shim::{lock, mutant, Mutex};
 
@@ -455,9 +455,7 @@ impl<T, B: Buffer<T>> Drop for GenericQueue<T, B> {
     /// resumed at the end.
     fn drop(&mut self) {
         let items = lock(&self.state).items.drain_unordered();
-        let mut panics = FirstPanic::new();
-        panics.drop_each(items);
-        panics.resume();
+        drop(DropEach(items));
     }
 }
 

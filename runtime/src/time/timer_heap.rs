@@ -106,6 +106,15 @@ impl TimerHeap {
         self.entries.is_empty()
     }
 
+    /// Every waker still registered, taking the heap apart (the runtime's shutdown, which drops
+    /// them one by one: a waker's `drop` is foreign code).
+    pub(crate) fn into_wakers(mut self) -> Vec<Waker> {
+        self.entries
+            .drain()
+            .filter_map(|entry| entry.waker)
+            .collect()
+    }
+
     /// A record is live if its entry exists, still has its deadline and has not fired.
     fn is_live(&self, deadline: Instant, key: usize) -> bool {
         self.entries

@@ -110,3 +110,22 @@ impl Flag {
         .await
     }
 }
+
+/// Jobs on `pool` that each wait at their own gate, then return their value: `(gates, futures)`,
+/// in `values`' order. A test lets them finish in the order it wants by sending on the gates,
+/// instead of relying on how long each sleeps.
+pub fn gated_jobs(
+    pool: &evloop::blocking::ThreadPoolExecutor,
+    values: impl IntoIterator<Item = u64>,
+) -> (
+    Vec<mpsc::Sender<()>>,
+    Vec<evloop::blocking::PoolFuture<u64>>,
+) {
+    values
+        .into_iter()
+        .map(|value| {
+            let (open, gate) = mpsc::channel::<()>();
+            (open, pool.submit(move || gate.recv().map_or(0, |()| value)))
+        })
+        .unzip()
+}
