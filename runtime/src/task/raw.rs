@@ -213,11 +213,9 @@ unsafe fn drop_output<F: Future, R>(header: NonNull<Header>) {
     cell.slot.with_mut(|slot| {
         // The output's own `Drop` may panic; nobody is waiting for it, and unwinding into the
         // loop (or a waker's thread) would leave the task half-released, so the panic is dropped
-        // here after the panic hook has reported it.
+        // here after the panic hook has reported it (`foreign.rs`).
         // SAFETY: the caller owns the output; after this the slot is empty.
-        let _ = catch_unwind(AssertUnwindSafe(|| unsafe {
-            ManuallyDrop::drop(&mut (*slot).output)
-        }));
+        foreign::quietly(|| unsafe { ManuallyDrop::drop(&mut (*slot).output) });
     });
 }
 
