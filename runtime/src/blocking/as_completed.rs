@@ -77,9 +77,10 @@ impl<T> AsCompleted<T> {
     }
 
     /// `Ready(index)` of a future that is done, looking only at futures reported ready.
-    fn poll_next_done(&self, cx: &mut Context<'_>) -> Poll<usize> {
-        while let Some(index) = self.ready.pop(cx) {
-            // An index may be reported more than once; a future already yielded is gone.
+    fn poll_next_done(&mut self, cx: &mut Context<'_>) -> Poll<usize> {
+        self.ready.begin_round(cx);
+        while let Some(index) = self.ready.next_in_round() {
+            // A future already yielded is gone.
             let Some(future) = &self.futures[index] else {
                 continue;
             };
@@ -109,8 +110,8 @@ impl<T> Iterator for AsCompleted<T> {
             "blocking::as_completed's next",
             "use evloop::as_completed on the PoolFutures",
         );
-        let this = &*self;
-        match wait_on_thread(&mut poll_fn(|cx| this.poll_next_done(cx)), self.deadline) {
+        let deadline = self.deadline;
+        match wait_on_thread(&mut poll_fn(|cx| self.poll_next_done(cx)), deadline) {
             Some(index) => {
                 self.remaining -= 1;
                 self.futures[index].take().map(Ok)

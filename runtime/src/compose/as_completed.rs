@@ -94,7 +94,10 @@ impl<F: Future> AsCompleted<F> {
         if self.remaining == 0 || self.timed_out {
             return Poll::Ready(None);
         }
-        while let Some(index) = self.ready.pop(cx) {
+        // Each ready future at most once per poll; one that wakes itself waits for the next
+        // poll, after the loop's other tasks (`ready_set.rs`).
+        self.ready.begin_round(cx);
+        while let Some(index) = self.ready.next_in_round() {
             let Some(future) = &mut self.futures[index] else {
                 continue; // reported again after it finished
             };

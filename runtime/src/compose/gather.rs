@@ -124,8 +124,9 @@ impl<T, E> Children<T, E> {
     /// Collects results until every task is done (`Ready(None)`) or, with `stop_at_error`, until
     /// one fails (`Ready(Some(error))`).
     fn poll_until(&mut self, cx: &mut Context<'_>, stop_at_error: bool) -> Poll<Option<E>> {
+        self.ready.begin_round(cx);
         while self.remaining > 0 {
-            let Some(index) = self.ready.pop(cx) else {
+            let Some(index) = self.ready.next_in_round() else {
                 return Poll::Pending;
             };
             let Some(handle) = &mut self.handles[index] else {

@@ -240,16 +240,25 @@ where
         body_error: None,
     };
     let mut panic: Option<Box<dyn Any + Send>> = None;
-    let outcome = poll_fn(|cx| loop {
-        for child in group.take_spawned().drain(..).flatten() {
-            let index = ready.insert();
-            debug_assert_eq!(index, children.len() + 1);
-            children.push(Some(child));
-            alive += 1;
-        }
-        // Poll everything reported ready in this round; errors of this round are all kept.
+    let outcome = poll_fn(|cx| {
+        // One round: the body and children that were ready when this poll began, each polled
+        // once, plus every child spawned meanwhile (asyncio starts a task created before a
+        // `sleep(0)` before that sleep returns). One that wakes itself runs in the next round,
+        // after the loop's other tasks (`ready_set.rs`). Errors of the round are all kept.
+        ready.begin_round(cx);
         let mut failed = false;
-        while let Some(index) = ready.pop(cx) {
+        loop {
+            if !failed {
+                for child in group.take_spawned().drain(..).flatten() {
+                    let index = ready.insert();
+                    debug_assert_eq!(index, children.len() + 1);
+                    children.push(Some(child));
+                    alive += 1;
+                }
+            }
+            let Some(index) = ready.next_in_round() else {
+                break;
+            };
             let mut child_cx = Context::from_waker(ready.waker(index));
             if index == BODY {
                 let Some(future) = &mut body else { continue };
@@ -303,14 +312,11 @@ where
             }
             return Poll::Ready(());
         }
-        if group.state.borrow().inbox.is_empty() {
-            if body.is_none() && alive == 0 {
-                group.close();
-                return Poll::Ready(());
-            }
-            return Poll::Pending;
+        if body.is_none() && alive == 0 {
+            group.close();
+            return Poll::Ready(());
         }
-        // Children were spawned during this round: adopt and start them now.
+        Poll::Pending
     })
     .await;
     let () = outcome;

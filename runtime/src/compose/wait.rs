@@ -71,11 +71,13 @@ where
 {
     // Dropped one by one if the wait is cancelled: each future's `Drop` is user code.
     let mut futures = DropEach(futures.into_iter().map(Some).collect::<Vec<_>>());
-    let ready = ReadySet::new(futures.len());
+    let mut ready = ReadySet::new(futures.len());
     let mut done = Vec::new();
     let mut deadline = timeout.map(sleep);
     poll_fn(|cx| {
-        while let Some(index) = ready.pop(cx) {
+        // Each ready future at most once per poll (`ready_set.rs`).
+        ready.begin_round(cx);
+        while let Some(index) = ready.next_in_round() {
             let Some(future) = &mut futures[index] else {
                 continue;
             };

@@ -1,0 +1,132 @@
+//! Yielding means yielding, everywhere: a future driven by a task group, `as_completed`, `wait` or
+//! `gather` that calls `yield_now` lets every other ready task run before it runs again, as
+//! asyncio's `sleep(0)` does inside a `TaskGroup` child; and a group child spawned before the body
+//! yields has had its first step when the yield returns, children starting in spawn order.
+//!
+//! Counted in loop iterations, not time: a spinner counts its own turns until a flag, set by a task
+//! queued before it started spinning, lets it stop.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use evloop::{as_completed, spawn, task_group, wait, yield_now, ReturnWhen};
+
+/// More turns than any fair driver needs: a spinner gives up here rather than hang the test.
+const GIVE_UP: u32 = 10_000;
+
+/// Spins on `yield_now` until `flag` is set; returns how many turns that took.
+async fn spin_until(flag: Rc<Cell<bool>>) -> u32 {
+    let mut turns = 0;
+    while !flag.get() && turns < GIVE_UP {
+        yield_now().await;
+        turns += 1;
+    }
+    turns
+}
+
+/// A flag and a task, queued now, that sets it when it runs.
+fn flag_set_by_a_queued_task() -> Rc<Cell<bool>> {
+    let flag = Rc::new(Cell::new(false));
+    drop(spawn({
+        let flag = flag.clone();
+        async move { flag.set(true) }
+    }));
+    flag
+}
+
+#[test]
+fn a_group_child_spinning_on_yield_now_lets_queued_tasks_run() {
+    let turns = evloop::run(async {
+        let flag = flag_set_by_a_queued_task();
+        task_group(async |group| {
+            let spinner = group.spawn(async { Ok::<_, ()>(spin_until(flag).await) });
+            Ok(spinner.await)
+        })
+        .await
+        .unwrap()
+    });
+    assert_eq!(turns, 1, "one yield lets the queued task run");
+}
+
+#[test]
+fn a_group_child_spinning_in_a_spawned_task_lets_queued_tasks_run() {
+    // The same, with the group inside a task rather than the main future.
+    let turns = evloop::run(async {
+        spawn(async {
+            let flag = flag_set_by_a_queued_task();
+            task_group(async |group| {
+                let spinner = group.spawn(async { Ok::<_, ()>(spin_until(flag).await) });
+                Ok::<_, ()>(spinner.await)
+            })
+            .await
+            .unwrap()
+        })
+        .await
+        .unwrap()
+    });
+    assert!(turns <= 2, "spun {turns} turns before the queued task ran");
+}
+
+#[test]
+fn a_future_driven_by_as_completed_yields_when_it_yields() {
+    let turns = evloop::run(async {
+        let flag = flag_set_by_a_queued_task();
+        let mut completed = as_completed([spin_until(flag)], None);
+        completed.next().await.unwrap().unwrap()
+    });
+    assert_eq!(turns, 1);
+}
+
+#[test]
+fn a_future_driven_by_wait_yields_when_it_yields() {
+    let turns = evloop::run(async {
+        let flag = flag_set_by_a_queued_task();
+        let spinner = Box::pin(async { Ok::<_, ()>(spin_until(flag).await) });
+        let waited = wait([spinner], ReturnWhen::AllCompleted, None).await;
+        waited.done[0].1.unwrap()
+    });
+    assert_eq!(turns, 1);
+}
+
+#[test]
+fn a_child_spawned_before_the_body_yields_has_started_when_the_yield_returns() {
+    evloop::run(async {
+        let started = Cell::new(false);
+        task_group(async |group| {
+            let started = &started;
+            group.spawn(async move {
+                started.set(true);
+                Ok::<_, ()>(())
+            });
+            yield_now().await;
+            assert!(
+                started.get(),
+                "the child had its first step during the yield"
+            );
+            Ok(())
+        })
+        .await
+        .unwrap();
+    });
+}
+
+#[test]
+fn group_children_start_in_spawn_order() {
+    evloop::run(async {
+        let log = RefCell::new(Vec::new());
+        task_group(async |group| {
+            for name in ["a", "b", "c"] {
+                let log = &log;
+                group.spawn(async move {
+                    log.borrow_mut().push(name);
+                    Ok::<_, ()>(())
+                });
+            }
+            yield_now().await;
+            assert_eq!(*log.borrow(), ["a", "b", "c"]);
+            Ok(())
+        })
+        .await
+        .unwrap();
+    });
+}
