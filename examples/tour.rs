@@ -97,7 +97,7 @@ async fn cancellation() {
 }
 
 async fn timeouts() {
-    chapter("3. Timeouts: asyncio.wait_for is evloop::time::timeout");
+    chapter("3. Timeouts: asyncio.timeout is evloop::time::timeout, asyncio.wait_for is evloop::wait_for");
     let quick = timeout(Duration::from_millis(100), async {
         sleep(Duration::from_millis(5)).await;
         "answer"
@@ -109,6 +109,15 @@ async fn timeouts() {
         Ok(()) => println!("  impossible: the hour passed"),
         Err(elapsed) => println!("  an hour-long job under a 10 ms timeout: Err(\"{elapsed}\")"),
     }
+    // A task under wait_for: on the deadline it is cancelled, and waited for, so its clean-up has
+    // run when wait_for returns (a plain timeout around a JoinHandle would leave it running).
+    let task = evloop::spawn(sleep(Duration::from_secs(3600)));
+    let cancel = task.abort_handle();
+    let waited = evloop::wait_for(Duration::from_millis(10), task).await;
+    println!(
+        "  an hour-long task under wait_for(10 ms): {waited:?}, task finished: {}",
+        cancel.is_finished()
+    );
 }
 
 async fn threads() {

@@ -17,11 +17,14 @@
 //!     let fast = evloop::spawn(async { "fast" });
 //!     assert_eq!(fast.await.unwrap(), "fast");
 //!
-//!     // asyncio.wait_for: the slow task's result, or give up
-//!     match timeout(Duration::from_secs(1), slow).await {
+//!     // asyncio.wait_for: the slow task's result, or cancel it and give up
+//!     match evloop::wait_for(Duration::from_secs(1), slow).await {
 //!         Ok(result) => assert_eq!(result.unwrap(), "slow"),
 //!         Err(elapsed) => panic!("{elapsed}"),
 //!     }
+//!
+//!     // asyncio.timeout: a deadline around any future, which is dropped when it passes
+//!     assert!(timeout(Duration::from_millis(5), sleep(Duration::from_secs(3600))).await.is_err());
 //! });
 //! ```
 //!
@@ -37,7 +40,8 @@
 //! | debug mode, `slow_callback_duration` | [`Builder::slow_poll_threshold`], `EVLOOP_DEBUG=1` | `debug/` |
 //! | `task.cancel()` | [`JoinHandle::abort`] | `task/join_handle.rs` |
 //! | `asyncio.sleep(0)` | [`yield_now`] | `yield_now.rs` |
-//! | `asyncio.sleep`, `asyncio.wait_for` | [`time::sleep`], [`time::timeout`] | `time/` |
+//! | `asyncio.sleep`, `asyncio.timeout`, `asyncio.timeout_at` | [`time::sleep`], [`time::timeout`], [`time::timeout_at`] | `time/` |
+//! | `asyncio.wait_for(task, t)` | [`wait_for`] (cancels the task on expiry) | `compose/wait_for.rs` |
 //! | `loop.call_soon_threadsafe` | [`Handle::call_soon_threadsafe`] | `runtime/handle.rs` |
 //! | `asyncio.Lock`, `Semaphore`, `BoundedSemaphore`, `Event` | [`sync::Mutex`], [`sync::Lock`], [`sync::Semaphore`], [`sync::BoundedSemaphore`], [`sync::Event`] | `sync/` |
 //! | `asyncio.Condition`, `Barrier` | [`sync::Condition`], [`sync::Barrier`] | `sync/` |
@@ -88,15 +92,15 @@ pub mod time;
 mod yield_now;
 
 pub use compose::{
-    as_completed, gather, gather_all, shield, task_group, wait, AsCompleted, ChildHandle, Gather,
-    GatherAll, GroupClosed, GroupError, ReturnWhen, Shield, TaskGroup, Waited,
+    as_completed, gather, gather_all, shield, task_group, wait, wait_for, AsCompleted, ChildHandle,
+    Gather, GatherAll, GroupClosed, GroupError, ReturnWhen, Shield, TaskGroup, Waited,
 };
 pub use debug::tasks;
 pub use runtime::{
     run, run_in_executor, spawn, spawn_named, Builder, ConcurrentFuture, Handle, Runtime,
     RuntimeClosed,
 };
-pub use task::{JoinError, JoinHandle};
+pub use task::{AbortHandle, JoinError, JoinHandle};
 pub use yield_now::yield_now;
 
 /// Implementation details of [`gather!`]; not part of the API.

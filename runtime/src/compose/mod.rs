@@ -11,6 +11,7 @@
 //! | results as soon as each is ready | [`as_completed`](crate::as_completed) | each output as it comes, `Err`s included; an overall timeout ends it |
 //! | some of the results now, the rest later | [`wait`](crate::wait) | returns when the first completes / first fails / all complete; the unfinished come back |
 //! | work that must finish even if its caller gives up | [`shield`](crate::shield) | — |
+//! | one task's result, or give up and cancel it after a while | [`wait_for`](crate::wait_for) | on the deadline the task is cancelled, and its clean-up has run when `wait_for` returns |
 //!
 //! `gather` and `task_group` differ where it matters: `gather` reports one error and leaves the
 //! rest of the work running unobserved; `task_group` guarantees that when it returns, every child
@@ -18,7 +19,7 @@
 //! tasks really should go on.
 //!
 //! Files: `gather.rs`, `join.rs` (`gather!`), `task_group.rs`, `as_completed.rs`, `wait.rs`,
-//! `shield.rs`, and `ready_set.rs`, the per-child wakers that let all of them poll only the
+//! `wait_for.rs`, `shield.rs`, and `ready_set.rs`, the per-child wakers that let all of them poll only the
 //! children that were woken.
 
 mod as_completed;
@@ -28,6 +29,7 @@ mod ready_set;
 mod shield;
 mod task_group;
 mod wait;
+mod wait_for;
 
 pub use as_completed::{as_completed, AsCompleted};
 pub use gather::{gather, gather_all, Gather, GatherAll};
@@ -35,3 +37,4 @@ pub(crate) use ready_set::ReadySet;
 pub use shield::{shield, Shield};
 pub use task_group::{task_group, ChildHandle, GroupClosed, GroupError, TaskGroup};
 pub use wait::{wait, ReturnWhen, Waited};
+pub use wait_for::wait_for;

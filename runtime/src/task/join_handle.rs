@@ -14,7 +14,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::join_ref::JoinRef;
-use super::JoinError;
+use super::{AbortHandle, JoinError};
 
 /// An owned permission to await a spawned task's output, and to cancel the task.
 ///
@@ -54,6 +54,12 @@ impl<T> JoinHandle<T> {
     /// Returns `true` once the task's future is gone: it returned, panicked or was cancelled.
     pub fn is_finished(&self) -> bool {
         self.join.is_finished()
+    }
+
+    /// A handle that cancels this task without owning this `JoinHandle`, so the task can still be
+    /// cancelled after the `JoinHandle` was moved into `gather`, `wait`, `shield` or another task.
+    pub fn abort_handle(&self) -> AbortHandle {
+        AbortHandle::new(self.join.task())
     }
 }
 

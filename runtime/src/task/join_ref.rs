@@ -13,9 +13,7 @@ use std::mem::ManuallyDrop;
 use std::task::{Context, Poll};
 
 use super::raw::TaskRef;
-use super::state::WakeAction;
 use super::JoinError;
-use crate::runtime::schedule;
 
 /// The join handle's reference to its task, typed with the output. Created only by
 /// [`TaskRef::allocate`], so `T` is always the task's real output type.
@@ -48,13 +46,12 @@ impl<T> JoinRef<T> {
 
     /// Requests cancellation: the loop drops the future before polling it again.
     pub(crate) fn abort(&self) {
-        let header = self.task.header();
-        if header.state.request_cancel() == WakeAction::Enqueue
-            && !crate::shim::mutant("abort_does_not_schedule")
-        {
-            // SAFETY: the transition took a reference for the queue entry.
-            schedule(unsafe { TaskRef::from_raw(self.task.header_ptr()) });
-        }
+        self.task.request_cancel();
+    }
+
+    /// Another reference to the task, for an [`AbortHandle`](super::AbortHandle).
+    pub(crate) fn task(&self) -> TaskRef {
+        (*self.task).clone()
     }
 
     /// Returns the output if the task is complete; otherwise arranges for `cx`'s waker to be woken

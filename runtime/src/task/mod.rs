@@ -22,6 +22,7 @@
 //! `raw.rs`'s module doc gives the access rules that make it sound. Their tests, and the crate's
 //! task tests, run under Miri (see DESIGN.md).
 
+mod abort_handle;
 mod join_error;
 mod join_handle;
 mod join_ref;
@@ -31,6 +32,7 @@ mod record;
 mod state;
 mod waker;
 
+pub use abort_handle::AbortHandle;
 pub use join_error::JoinError;
 pub use join_handle::JoinHandle;
 pub(crate) use list::TaskList;

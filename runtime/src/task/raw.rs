@@ -408,8 +408,20 @@ impl TaskRef {
         unsafe { record_of(self.header) }
     }
 
-    /// Wakes the task without consuming this reference (the join handle's `abort` and every
-    /// `wake_by_ref` come here).
+    /// Asks the loop to drop the task's future before polling it again (`JoinHandle::abort`,
+    /// `AbortHandle::abort`), queueing the task if it is not queued already.
+    pub(super) fn request_cancel(&self) {
+        if self.header().state.request_cancel() == WakeAction::Enqueue
+            && !crate::shim::mutant("abort_does_not_schedule")
+        {
+            // The transition took a reference for the queue entry.
+            schedule(TaskRef {
+                header: self.header,
+            });
+        }
+    }
+
+    /// Wakes the task without consuming this reference (every `wake_by_ref` comes here).
     pub(super) fn wake_by_ref(&self) {
         if self.header().state.wake_by_ref() == WakeAction::Enqueue {
             // The transition took a reference for the queue entry.

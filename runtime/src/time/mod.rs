@@ -28,5 +28,5 @@ pub use clock::{advance, pause, resume};
 pub use instant::Instant;
 pub use interval::{interval, Interval};
 pub use sleep::{sleep, sleep_until, Sleep};
-pub use timeout::{timeout, Elapsed, Timeout};
+pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
 pub(crate) use timer_heap::TimerHeap;
