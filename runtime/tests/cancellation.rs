@@ -8,7 +8,7 @@
 mod common;
 
 use std::cell::Cell;
-use std::future::pending;
+use std::future::{pending, Future};
 use std::pin::pin;
 use std::rc::Rc;
 use std::time::Duration;
@@ -165,6 +165,64 @@ fn a_running_timeout_s_deadline_can_be_read_and_moved() {
         assert!(
             shortened.as_mut().await.is_err(),
             "the earlier deadline holds"
+        );
+    });
+}
+
+#[test]
+fn shield_of_a_finished_task_is_ready_at_once() {
+    run_paused(async {
+        let task = spawn(async { 5 });
+        evloop::yield_now().await; // the task finishes
+        let mut shielded = pin!(shield(task));
+        let ready = common::poll_once(&mut shielded);
+        assert!(
+            matches!(ready, std::task::Poll::Ready(Ok(5))),
+            "ready on the first poll, as asyncio's shield of a done future"
+        );
+    });
+}
+
+#[test]
+fn a_shield_dropped_before_it_was_polled_still_runs_its_work() {
+    run_paused(async {
+        let ran = Rc::new(Cell::new(false));
+        drop(shield({
+            let ran = ran.clone();
+            async move {
+                sleep(MS).await;
+                ran.set(true);
+            }
+        }));
+        sleep(2 * MS).await;
+        assert!(ran.get());
+    });
+}
+
+#[test]
+fn dropping_a_pending_join_handle_drops_the_waker_it_registered() {
+    struct Noop;
+    impl std::task::Wake for Noop {
+        fn wake(self: std::sync::Arc<Self>) {}
+    }
+    run_paused(async {
+        let mut task = spawn(sleep(3600 * 1000 * MS));
+        let waker_owner = std::sync::Arc::new(Noop);
+        let waker = std::task::Waker::from(waker_owner.clone());
+        assert!(std::pin::Pin::new(&mut task)
+            .poll(&mut std::task::Context::from_waker(&waker))
+            .is_pending());
+        drop(waker);
+        assert_eq!(
+            std::sync::Arc::strong_count(&waker_owner),
+            2,
+            "the task holds the waker"
+        );
+        drop(task); // detaches the still-running task
+        assert_eq!(
+            std::sync::Arc::strong_count(&waker_owner),
+            1,
+            "the waker went with the handle, not with the task"
         );
     });
 }

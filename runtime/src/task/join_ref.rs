@@ -6,7 +6,9 @@
 //!   set, otherwise the loop drops it itself;
 //! - the join-waker slot is written by the handle only while `JOIN_WAKER` is clear; it sets the bit
 //!   to hand the slot over, and can take it back only with a compare-and-swap that fails once the
-//!   task is complete — so the loop's read at completion is never raced.
+//!   task is complete — so the loop's read at completion is never raced. A handle dropped before
+//!   completion takes it back the same way and drops its waker then, rather than leaving it in the
+//!   task (holding whatever it points to) until the task ends.
 
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
@@ -116,6 +118,16 @@ impl<T> Drop for JoinRef<T> {
         let task = unsafe { ManuallyDrop::take(&mut self.task) };
         if self.output_taken {
             return; // `task` drops here, releasing the handle's reference.
+        }
+        let header = task.header();
+        // A waker registered by a poll would stay in the task until it ends (and keep whatever it
+        // points to alive): take the slot back, as `poll_output` does to replace it, and drop it
+        // now. If the task completed meanwhile, the slot stays with it and goes with the task.
+        if header.state.load().has_join_waker() && header.state.unset_join_waker().is_ok() {
+            // SAFETY: JOIN_WAKER is clear and the task is not complete, so the task side no
+            // longer reads the slot: it is ours.
+            let waker = header.join_waker.with_mut(|slot| unsafe { (*slot).take() });
+            crate::foreign::drop_quietly(waker);
         }
         match task.header().state.drop_join_interest() {
             // Not complete: the reference was released together with the interest, and the loop
