@@ -93,7 +93,7 @@ mod yield_now;
 
 pub use compose::{
     as_completed, gather, gather_all, shield, task_group, wait, wait_for, AsCompleted, ChildHandle,
-    Gather, GatherAll, GroupClosed, GroupError, ReturnWhen, Shield, TaskGroup, Waited,
+    EmptyWait, Gather, GatherAll, GroupClosed, GroupError, ReturnWhen, Shield, TaskGroup, Waited,
 };
 pub use debug::tasks;
 pub use runtime::{

@@ -228,7 +228,7 @@ fn as_completed_of_nothing_ends_at_once() {
 fn wait_first_completed_returns_the_rest_still_running() {
     evloop::run(async {
         let tasks = [50u64, 5, 30].map(|ms| spawn(delayed(ms, ms)));
-        let waited = wait(tasks, ReturnWhen::FirstCompleted, None).await;
+        let waited = wait(tasks, ReturnWhen::FirstCompleted, None).await.unwrap();
         assert_eq!(waited.done.len(), 1);
         assert_eq!(
             (waited.done[0].0, *waited.done[0].1.as_ref().unwrap()),
@@ -252,7 +252,9 @@ fn wait_first_exception_stops_at_the_first_err() {
             Box::pin(delayed(10, Err("broken"))),
             Box::pin(delayed(3_600_000, Ok(3))),
         ];
-        let waited = wait(futures, ReturnWhen::FirstException, None).await;
+        let waited = wait(futures, ReturnWhen::FirstException, None)
+            .await
+            .unwrap();
         let done: Vec<_> = waited
             .done
             .iter()
@@ -271,7 +273,8 @@ fn wait_all_completed_and_timeout() {
             ReturnWhen::AllCompleted,
             None,
         )
-        .await;
+        .await
+        .unwrap();
         assert_eq!((all.done.len(), all.pending.len()), (2, 0));
         let start = Instant::now();
         let slow = [spawn(delayed(3_600_000, 0u64))];
@@ -280,14 +283,62 @@ fn wait_all_completed_and_timeout() {
             ReturnWhen::AllCompleted,
             Some(Duration::from_millis(10)),
         )
-        .await;
+        .await
+        .unwrap();
         assert_eq!((timed_out.done.len(), timed_out.pending.len()), (0, 1));
         assert!(start.elapsed() < Duration::from_secs(5));
+    });
+}
+
+#[test]
+fn wait_of_nothing_is_an_error_as_in_asyncio() {
+    evloop::run(async {
         let none: Vec<evloop::JoinHandle<()>> = Vec::new();
-        assert!(wait(none, ReturnWhen::AllCompleted, None)
+        let error = wait(none, ReturnWhen::AllCompleted, None)
             .await
-            .done
-            .is_empty());
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "wait was given no futures: there is nothing to wait for"
+        );
+    });
+}
+
+#[test]
+fn wait_first_completed_returns_every_future_already_finished() {
+    evloop::run(async {
+        let tasks = [
+            spawn(async { 1 }),
+            spawn(async { 2 }),
+            spawn(pending::<i32>()),
+        ];
+        yield_now().await; // the first two finish
+        let waited = wait(tasks, ReturnWhen::FirstCompleted, None).await.unwrap();
+        let mut done: Vec<usize> = waited.done.iter().map(|(index, _)| *index).collect();
+        done.sort();
+        assert_eq!(done, [0, 1], "both finished tasks are in done");
+        assert_eq!(waited.pending.len(), 1);
+    });
+}
+
+#[test]
+fn wait_first_exception_does_not_count_a_cancelled_task() {
+    run_paused(async {
+        let cancelled = spawn(pending::<Result<(), &str>>());
+        cancelled.abort();
+        let finishes_later = spawn(async {
+            sleep(Duration::from_millis(5)).await;
+            Ok(())
+        });
+        let waited = wait(
+            [cancelled, finishes_later],
+            ReturnWhen::FirstException,
+            None,
+        )
+        .await
+        .unwrap();
+        // No exception happened: it returns once everything has finished, as asyncio does.
+        assert_eq!((waited.done.len(), waited.pending.len()), (2, 0));
     });
 }
 

@@ -82,7 +82,9 @@ fn a_future_driven_by_wait_yields_when_it_yields() {
     let turns = evloop::run(async {
         let flag = flag_set_by_a_queued_task();
         let spinner = Box::pin(async { Ok::<_, ()>(spin_until(flag).await) });
-        let waited = wait([spinner], ReturnWhen::AllCompleted, None).await;
+        let waited = wait([spinner], ReturnWhen::AllCompleted, None)
+            .await
+            .unwrap();
         waited.done[0].1.unwrap()
     });
     assert_eq!(turns, 1);

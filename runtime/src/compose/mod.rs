@@ -36,5 +36,5 @@ pub use gather::{gather, gather_all, Gather, GatherAll};
 pub(crate) use ready_set::ReadySet;
 pub use shield::{shield, Shield};
 pub use task_group::{task_group, ChildHandle, GroupClosed, GroupError, TaskGroup};
-pub use wait::{wait, ReturnWhen, Waited};
+pub use wait::{wait, EmptyWait, ReturnWhen, Waited};
 pub use wait_for::wait_for;

@@ -3,6 +3,8 @@
 
 #![forbid(unsafe_code)]
 
+use std::any::Any;
+use std::fmt;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::task::Poll;
@@ -10,6 +12,7 @@ use std::time::Duration;
 
 use super::ReadySet;
 use crate::foreign::DropEach;
+use crate::task::JoinError;
 use crate::time::sleep;
 
 /// When [`wait`] returns.
@@ -34,11 +37,22 @@ pub struct Waited<F: Future> {
 }
 
 /// Polls `futures` until `return_when` is met or `timeout` passes, then returns the finished
-/// outputs and the unfinished futures. Nothing is cancelled: unfinished futures come back as they
-/// are (give it [`JoinHandle`](crate::JoinHandle)s for work that must keep running meanwhile).
+/// outputs and the unfinished futures — asyncio's `asyncio.wait`. Nothing is cancelled:
+/// unfinished futures come back as they are (give it [`JoinHandle`](crate::JoinHandle)s for work
+/// that must keep running meanwhile).
 ///
-/// Futures yield `Result`s, so that `FirstException` can tell a failure; an `Err` output counts
-/// as an exception. (A `JoinHandle<T>` yields `Result<T, JoinError>`: its panics count.)
+/// Futures yield `Result`s, so that `FirstException` can tell a failure: an `Err` output counts as
+/// an exception, except a cancelled task's (a `JoinHandle`'s `JoinError` for which
+/// [`is_cancelled`](crate::JoinError::is_cancelled) holds), as asyncio skips cancelled futures
+/// there. A panicked task's `JoinError` counts.
+///
+/// When it returns, *every* future that had finished is in `done`, not only the first one seen:
+/// each poll looks at every future that was woken before deciding.
+///
+/// # Errors
+///
+/// [`EmptyWait`] if `futures` is empty, as asyncio's `wait` raises `ValueError`: there is nothing
+/// whose completion could be waited for.
 ///
 /// # Examples
 ///
@@ -54,7 +68,7 @@ pub struct Waited<F: Future> {
 ///             ms
 ///         })
 ///     });
-///     let waited = evloop::wait(tasks, ReturnWhen::FirstCompleted, None).await;
+///     let waited = evloop::wait(tasks, ReturnWhen::FirstCompleted, None).await.unwrap();
 ///     assert_eq!(waited.done.len(), 1);
 ///     assert_eq!(waited.done[0].1.as_ref().unwrap(), &5);
 ///     assert_eq!(waited.pending[0].0, 1, "the 500 ms task is still running");
@@ -64,19 +78,25 @@ pub async fn wait<I, F, T, E>(
     futures: I,
     return_when: ReturnWhen,
     timeout: Option<Duration>,
-) -> Waited<F>
+) -> Result<Waited<F>, EmptyWait>
 where
     I: IntoIterator<Item = F>,
     F: Future<Output = Result<T, E>> + Unpin,
+    E: 'static,
 {
     // Dropped one by one if the wait is cancelled: each future's `Drop` is user code.
     let mut futures = DropEach(futures.into_iter().map(Some).collect::<Vec<_>>());
+    if futures.is_empty() {
+        return Err(EmptyWait(()));
+    }
     let mut ready = ReadySet::new(futures.len());
     let mut done = Vec::new();
     let mut deadline = timeout.map(sleep);
     poll_fn(|cx| {
-        // Each ready future at most once per poll (`ready_set.rs`).
+        // Each ready future once per poll (`ready_set.rs`); the whole round is polled before
+        // deciding, so every future finished by now is in `done`.
         ready.begin_round(cx);
+        let mut met = false;
         while let Some(index) = ready.next_in_round() {
             let Some(future) = &mut futures[index] else {
                 continue;
@@ -84,19 +104,15 @@ where
             let mut child = std::task::Context::from_waker(ready.waker(index));
             if let Poll::Ready(output) = Pin::new(future).poll(&mut child) {
                 futures[index] = None;
-                let failed = output.is_err();
-                done.push((index, output));
-                let finished = match return_when {
+                met |= match return_when {
                     ReturnWhen::FirstCompleted => true,
-                    ReturnWhen::FirstException => failed,
+                    ReturnWhen::FirstException => is_exception(&output),
                     ReturnWhen::AllCompleted => false,
                 };
-                if finished {
-                    return Poll::Ready(());
-                }
+                done.push((index, output));
             }
         }
-        if futures.iter().all(Option::is_none) {
+        if met || futures.iter().all(Option::is_none) {
             return Poll::Ready(());
         }
         let timed_out = deadline
@@ -114,8 +130,32 @@ where
         .enumerate()
         .filter_map(|(index, future)| future.map(|future| (index, future)))
         .collect();
-    Waited { done, pending }
+    Ok(Waited { done, pending })
 }
+
+/// Whether `output` is an exception for `FirstException`: an `Err`, unless it is a `JoinError`
+/// saying the task was cancelled. (`E` is generic; the one error type that can say "cancelled" is
+/// recognised by its type, through `Any`.)
+fn is_exception<T, E: 'static>(output: &Result<T, E>) -> bool {
+    match output {
+        Ok(_) => false,
+        Err(error) => !(error as &dyn Any)
+            .downcast_ref::<JoinError>()
+            .is_some_and(JoinError::is_cancelled),
+    }
+}
+
+/// The error of [`wait`] given no futures (asyncio's `ValueError: Set of Tasks/Futures is empty`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmptyWait(());
+
+impl fmt::Display for EmptyWait {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("wait was given no futures: there is nothing to wait for")
+    }
+}
+
+impl std::error::Error for EmptyWait {}
 
 impl<F: Future> std::fmt::Debug for Waited<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
