@@ -266,7 +266,8 @@ async fn composing() {
     let mut order = Vec::new();
     let mut completed = evloop::as_completed(jobs, None);
     while let Some(done) = completed.next().await {
-        order.push(done.expect("no timeout").expect("no panic"));
+        let (_index, result) = done.expect("no timeout");
+        order.push(result.expect("no panic"));
     }
     println!("  as_completed, in completion order: {order:?}");
 }

@@ -5,7 +5,7 @@
 mod common;
 
 use std::cell::Cell;
-use std::future::pending;
+use std::future::{pending, Future};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -181,9 +181,14 @@ fn as_completed_yields_in_completion_order() {
         let mut completed = as_completed(tasks, None);
         assert_eq!(completed.remaining(), 3);
         while let Some(output) = completed.next().await {
-            order.push(output.unwrap().unwrap());
+            let (index, result) = output.unwrap();
+            order.push((index, result.unwrap()));
         }
-        assert_eq!(order, [0, 15, 30]);
+        assert_eq!(
+            order,
+            [(1, 0), (2, 15), (0, 30)],
+            "each output with its input's index"
+        );
     });
 }
 
@@ -192,9 +197,49 @@ fn as_completed_ends_with_a_timeout_error() {
     evloop::run(async {
         let futures = [delayed(0, 1), delayed(3_600_000, 2)];
         let mut completed = as_completed(futures, Some(Duration::from_millis(20)));
-        assert_eq!(completed.next().await.unwrap(), Ok(1));
+        assert_eq!(completed.next().await.unwrap(), Ok((0, 1)));
         assert!(completed.next().await.unwrap().is_err(), "timed out");
         assert!(completed.next().await.is_none());
+    });
+}
+
+#[test]
+fn after_a_timeout_as_completed_gives_back_the_unfinished_futures_to_abort() {
+    run_paused(async {
+        let quick = spawn(delayed(1, "quick"));
+        let stuck = spawn(delayed(3_600_000, "stuck"));
+        let stuck_cancel = stuck.abort_handle();
+        let mut completed = as_completed([quick, stuck], Some(Duration::from_millis(10)));
+        assert_eq!(completed.next().await.unwrap().unwrap().0, 0);
+        assert!(completed.next().await.unwrap().is_err(), "timed out");
+        let leftovers = completed.into_pending();
+        assert_eq!(leftovers.len(), 1);
+        assert_eq!(leftovers[0].0, 1, "the stuck one, by its index");
+        for (_, task) in leftovers {
+            task.abort();
+        }
+        yield_now().await;
+        assert!(stuck_cancel.is_finished(), "aborted through what came back");
+    });
+}
+
+#[test]
+fn an_exhausted_as_completed_leaves_no_timer_behind() {
+    run_paused(async {
+        let mut completed = as_completed([delayed(1, ())], Some(Duration::from_secs(3600)));
+        completed.next().await.unwrap().unwrap();
+        assert!(completed.next().await.is_none());
+        // `completed` is still alive. A timer it left registered would wake this future when the
+        // paused clock jumps to its deadline, before the real one: count the polls.
+        let polls = Cell::new(0);
+        let mut nap = std::pin::pin!(sleep(Duration::from_secs(7200)));
+        std::future::poll_fn(|cx| {
+            polls.set(polls.get() + 1);
+            nap.as_mut().poll(cx)
+        })
+        .await;
+        assert_eq!(polls.get(), 2, "woken once, at its own deadline");
+        drop(completed);
     });
 }
 
@@ -209,7 +254,7 @@ fn as_completed_accepts_pool_futures() {
         let mut completed = as_completed(jobs, None);
         for gate in [1, 2, 0] {
             gates[gate].send(()).unwrap();
-            order.push(completed.next().await.unwrap().unwrap().unwrap());
+            order.push(completed.next().await.unwrap().unwrap().1.unwrap());
         }
         assert!(completed.next().await.is_none());
         assert_eq!(order, [0, 20, 40]);

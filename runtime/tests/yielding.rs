@@ -72,7 +72,7 @@ fn a_future_driven_by_as_completed_yields_when_it_yields() {
     let turns = evloop::run(async {
         let flag = flag_set_by_a_queued_task();
         let mut completed = as_completed([spin_until(flag)], None);
-        completed.next().await.unwrap().unwrap()
+        completed.next().await.unwrap().unwrap().1
     });
     assert_eq!(turns, 1);
 }

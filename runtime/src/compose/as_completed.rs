@@ -14,8 +14,10 @@ use super::ReadySet;
 use crate::foreign::DropEach;
 use crate::time::{sleep, Elapsed, Sleep};
 
-/// Yields the outputs of `futures` in the order they complete. With a `timeout`, the stream ends
-/// with an [`Elapsed`] error if not every future completed in time.
+/// Yields the outputs of `futures` in the order they complete, each with its index in `futures`.
+/// With a `timeout`, the stream ends with an [`Elapsed`] error if not every future completed in
+/// time; [`AsCompleted::into_pending`] then gives back the unfinished ones, to abort or await (what
+/// asyncio's users do with the leftovers of a timed-out `as_completed`).
 ///
 /// The futures are polled in place, by whoever iterates: pass [`JoinHandle`](crate::JoinHandle)s
 /// or [`PoolFuture`](crate::blocking::PoolFuture)s of work that must run regardless (asyncio's
@@ -38,9 +40,19 @@ use crate::time::{sleep, Elapsed, Sleep};
 ///     let mut finished = Vec::new();
 ///     let mut completed = evloop::as_completed(jobs, None);
 ///     while let Some(output) = completed.next().await {
-///         finished.push(output.expect("no timeout").unwrap());
+///         let (index, result) = output.expect("no timeout");
+///         finished.push((index, result.unwrap()));
 ///     }
-///     assert_eq!(finished, [10, 20, 30]);
+///     assert_eq!(finished, [(1, 10), (2, 20), (0, 30)]);
+///
+///     // With a timeout: what did not finish comes back, to be cancelled.
+///     let slow = [evloop::spawn(sleep(Duration::from_secs(3600)))];
+///     let mut completed = evloop::as_completed(slow, Some(Duration::from_millis(5)));
+///     assert!(completed.next().await.unwrap().is_err());
+///     for (index, task) in completed.into_pending() {
+///         assert_eq!(index, 0);
+///         task.abort();
+///     }
 /// });
 /// ```
 pub fn as_completed<I>(
@@ -77,8 +89,9 @@ pub struct AsCompleted<F: Future> {
 }
 
 impl<F: Future> AsCompleted<F> {
-    /// The next output in completion order; `None` when all are done (or after the timeout).
-    pub async fn next(&mut self) -> Option<Result<F::Output, Elapsed>> {
+    /// The next output in completion order, with the index of its future in the input; `None`
+    /// when all are done (or after the timeout).
+    pub async fn next(&mut self) -> Option<Result<(usize, F::Output), Elapsed>> {
         poll_fn(|cx| self.poll_next_output(cx)).await
     }
 
@@ -87,10 +100,20 @@ impl<F: Future> AsCompleted<F> {
         self.remaining
     }
 
+    /// The futures that have not produced their output, with their indices in the input: after a
+    /// timeout, the work to abort (join handles) or to await some other way.
+    pub fn into_pending(mut self) -> Vec<(usize, Pin<Box<F>>)> {
+        self.futures
+            .drain(..)
+            .enumerate()
+            .filter_map(|(index, future)| future.map(|future| (index, future)))
+            .collect()
+    }
+
     fn poll_next_output(
         &mut self,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<F::Output, Elapsed>>> {
+    ) -> Poll<Option<Result<(usize, F::Output), Elapsed>>> {
         if self.remaining == 0 || self.timed_out {
             return Poll::Ready(None);
         }
@@ -105,12 +128,16 @@ impl<F: Future> AsCompleted<F> {
             if let Poll::Ready(output) = future.as_mut().poll(&mut child) {
                 self.futures[index] = None;
                 self.remaining -= 1;
-                return Poll::Ready(Some(Ok(output)));
+                if self.remaining == 0 {
+                    self.deadline = None; // nothing left to time: no timer left behind
+                }
+                return Poll::Ready(Some(Ok((index, output))));
             }
         }
         if let Some(deadline) = &mut self.deadline {
             if Pin::new(deadline).poll(cx).is_ready() {
                 self.timed_out = true;
+                self.deadline = None;
                 return Poll::Ready(Some(Err(Elapsed::new())));
             }
         }
@@ -119,7 +146,7 @@ impl<F: Future> AsCompleted<F> {
 }
 
 impl<F: Future> Stream for AsCompleted<F> {
-    type Item = Result<F::Output, Elapsed>;
+    type Item = Result<(usize, F::Output), Elapsed>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.get_mut().poll_next_output(cx)
