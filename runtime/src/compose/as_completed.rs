@@ -78,6 +78,9 @@ where
     }
 }
 
+/// One item of the stream: an output with its input's index, or the timeout.
+type Indexed<F> = Result<(usize, <F as Future>::Output), Elapsed>;
+
 /// The stream returned by [`as_completed`].
 pub struct AsCompleted<F: Future> {
     /// Dropped one by one: each future's `Drop` is user code (`foreign.rs`).
@@ -110,10 +113,7 @@ impl<F: Future> AsCompleted<F> {
             .collect()
     }
 
-    fn poll_next_output(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<(usize, F::Output), Elapsed>>> {
+    fn poll_next_output(&mut self, cx: &mut Context<'_>) -> Poll<Option<Indexed<F>>> {
         if self.remaining == 0 || self.timed_out {
             return Poll::Ready(None);
         }
