@@ -38,6 +38,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use super::ReadySet;
+use crate::debug::{report_on_this_thread, UnhandledError};
 use crate::foreign::{DropEach, FirstPanic};
 
 /// A child, type-erased: its value goes to its [`ChildHandle`], its error to the group.
@@ -321,6 +322,11 @@ where
     .await;
     let () = outcome;
     if let Some(payload) = panic {
+        // The panic wins, and the errors collected with it would vanish unseen: report them.
+        let dropped = error.child_errors.len() + usize::from(error.body_error.is_some());
+        if dropped > 0 {
+            report_on_this_thread(&UnhandledError::group_errors_dropped(dropped));
+        }
         resume_unwind(payload);
     }
     match body_value {

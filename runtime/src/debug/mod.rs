@@ -9,7 +9,11 @@
 //!   [`Handle::dump`](crate::Handle::dump) from any thread, return a [`TaskDump`] of every live
 //!   task: id, name, spawn location, state, polls, age and, while polls are timed, poll time.
 //!
-//! Both rest on what the loop records about each task: the task header's record (id, spawn
+//! - **Unhandled errors** (`unhandled.rs`): a detached task's panic, or the errors a task group drops
+//!   when it resumes a panic, go to [`Builder::on_unhandled_error`](crate::Builder::on_unhandled_error)
+//!   (stderr by default) — asyncio's "Task exception was never retrieved".
+//!
+//! The first two rest on what the loop records about each task: the task header's record (id, spawn
 //! location, spawn time, poll count; `task/info.rs`), always kept because it costs next to
 //! nothing, and the runtime's monitor (`monitor.rs`) for names and poll times. Names are given
 //! with [`spawn_named`](crate::spawn_named); spawn locations come from `#[track_caller]` on every
@@ -18,9 +22,12 @@
 mod dump;
 mod monitor;
 mod slow_poll;
+mod unhandled;
 
 pub use crate::task::TaskId;
 pub use dump::{tasks, TaskDump, TaskSnapshot, TaskState};
 pub(crate) use monitor::{Monitor, SlowPollSettings};
 pub use slow_poll::SlowPoll;
 pub(crate) use slow_poll::{enabled_by_env, Reporter, DEFAULT_THRESHOLD};
+pub use unhandled::UnhandledError;
+pub(crate) use unhandled::{report_on_this_thread, ErrorHandler};

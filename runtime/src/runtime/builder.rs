@@ -8,7 +8,9 @@ use super::driver::Driver;
 use super::local::Local;
 use super::shared::Shared;
 use super::{BlockingSettings, Runtime};
-use crate::debug::{self, Monitor, Reporter, SlowPoll, SlowPollSettings};
+use crate::debug::{
+    self, ErrorHandler, Monitor, Reporter, SlowPoll, SlowPollSettings, UnhandledError,
+};
 use crate::time::Clock;
 
 /// How many tasks the loop polls before it looks at timers and the inbox again; tokio's value.
@@ -40,6 +42,7 @@ pub struct Builder {
     start_paused: bool,
     slow_poll_threshold: Option<Duration>,
     slow_poll_reporter: Reporter,
+    unhandled: ErrorHandler,
 }
 
 impl Builder {
@@ -55,6 +58,7 @@ impl Builder {
             start_paused: false,
             slow_poll_threshold: None,
             slow_poll_reporter: Reporter::default(),
+            unhandled: ErrorHandler::default(),
         }
     }
 
@@ -169,6 +173,25 @@ impl Builder {
         self
     }
 
+    /// Sends errors that nobody retrieved, and nobody could, to `handler` instead of stderr —
+    /// asyncio's `loop.set_exception_handler`, for what asyncio reports as "Task exception was
+    /// never retrieved":
+    ///
+    /// - a task that panicked after its `JoinHandle` was dropped (detached), or whose handle was
+    ///   dropped without being awaited after the panic;
+    /// - the errors a [`task_group`](crate::task_group) had collected when one of its children
+    ///   panicked: the panic is resumed, and the errors would vanish with the group.
+    ///
+    /// The handler runs on the thread that found the error (the loop's, or the one that dropped
+    /// the handle). A panic in it is caught. See [`UnhandledError`] for an example.
+    pub fn on_unhandled_error(
+        mut self,
+        handler: impl Fn(&UnhandledError) + Send + Sync + 'static,
+    ) -> Builder {
+        self.unhandled = ErrorHandler::callback(handler);
+        self
+    }
+
     /// Creates the runtime.
     ///
     /// # Errors
@@ -176,7 +199,7 @@ impl Builder {
     /// If the OS poller cannot be created (for example, the process is out of file descriptors).
     pub fn build(self) -> io::Result<Runtime> {
         let slow_poll = self.slow_poll_settings();
-        let (token, driver): (_, Driver) = Shared::create(slow_poll.is_some())?;
+        let (token, driver): (_, Driver) = Shared::create(slow_poll.is_some(), self.unhandled)?;
         let monitor = Monitor::new(slow_poll);
         Ok(Runtime {
             local: Rc::new(Local::new(

@@ -26,6 +26,7 @@ use std::io;
 use std::marker::PhantomData;
 
 use super::driver::{Driver, Unparker};
+use crate::debug::{ErrorHandler, UnhandledError};
 use crate::shim::{lock, mutant, Arc, AtomicBool, AtomicUsize, Mutex, Ordering};
 use crate::task::{NewTask, SendNewTask, TaskRef};
 
@@ -45,6 +46,9 @@ pub(crate) struct Shared {
     /// Whether every task gets a record (`task/record.rs`), so that a task spawned from another
     /// thread gets one too.
     records_all_tasks: bool,
+    /// Where errors nobody retrieved go (`debug/unhandled.rs`); here, because a `JoinHandle`
+    /// dropped on any thread may be the one to find such an error.
+    unhandled: ErrorHandler,
 }
 
 /// Work other threads have handed to the loop.
@@ -81,7 +85,10 @@ pub(crate) struct Closed<T>(pub(crate) T);
 
 impl Shared {
     /// Creates the shared half, its loop token and the driver the loop will park in.
-    pub(crate) fn create(records_all_tasks: bool) -> io::Result<(LoopToken, Driver)> {
+    pub(crate) fn create(
+        records_all_tasks: bool,
+        unhandled: ErrorHandler,
+    ) -> io::Result<(LoopToken, Driver)> {
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let (driver, unparker) = Driver::new()?;
         let shared = Arc::new(Shared {
@@ -91,6 +98,7 @@ impl Shared {
             unparker,
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             records_all_tasks,
+            unhandled,
         });
         let token = LoopToken {
             shared,
@@ -101,6 +109,11 @@ impl Shared {
 
     pub(crate) fn id(&self) -> u64 {
         self.id
+    }
+
+    /// Hands an error nobody retrieved to the runtime's handler.
+    pub(crate) fn report_unhandled(&self, error: &UnhandledError) {
+        self.unhandled.report(error);
     }
 
     /// Whether every task of this runtime gets a record, or only named ones.

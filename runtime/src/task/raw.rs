@@ -62,6 +62,7 @@ use super::record::{NoRecord, RecordSlot, TaskRecord};
 use super::state::{Snapshot, State, WakeAction};
 use super::waker;
 use super::JoinError;
+use crate::debug::UnhandledError;
 use crate::foreign;
 use crate::runtime::{schedule, LoopToken, Shared};
 use crate::shim::{Arc, UnsafeCell};
@@ -118,8 +119,9 @@ pub(super) struct Vtable {
     cancel: unsafe fn(NonNull<Header>, JoinError),
     /// Moves the output into `*(dst as *mut Option<Result<F::Output, JoinError>>)`.
     pub(super) take_output: unsafe fn(NonNull<Header>, *mut ()),
-    /// Drops the output in place.
-    pub(super) drop_output: unsafe fn(NonNull<Header>),
+    /// Drops the output in place; if it was a panic's `JoinError`, hands that back instead (it is
+    /// an error nobody retrieved, for the unhandled-error handler).
+    pub(super) drop_output: unsafe fn(NonNull<Header>) -> Option<JoinError>,
     /// Frees the allocation.
     dealloc: unsafe fn(NonNull<Header>),
 }
@@ -207,16 +209,22 @@ unsafe fn take_output<F: Future, R>(header: NonNull<Header>, dst: *mut ()) {
 
 /// # Safety
 /// As for `take_output`.
-unsafe fn drop_output<F: Future, R>(header: NonNull<Header>) {
+unsafe fn drop_output<F: Future, R>(header: NonNull<Header>) -> Option<JoinError> {
     // SAFETY: per the contract.
     let cell = unsafe { header.cast::<TaskCell<F, R>>().as_ref() };
     cell.slot.with_mut(|slot| {
-        // The output's own `Drop` may panic; nobody is waiting for it, and unwinding into the
-        // loop (or a waker's thread) would leave the task half-released, so the panic is dropped
-        // here after the panic hook has reported it (`foreign.rs`).
         // SAFETY: the caller owns the output; after this the slot is empty.
-        foreign::quietly(|| unsafe { ManuallyDrop::drop(&mut (*slot).output) });
-    });
+        match unsafe { ManuallyDrop::take(&mut (*slot).output) } {
+            Err(error) if error.is_panic() => Some(error),
+            // The output's own `Drop` may panic; nobody is waiting for it, and unwinding into
+            // the loop (or a waker's thread) would leave the task half-released, so the panic is
+            // dropped here after the panic hook has reported it (`foreign.rs`).
+            output => {
+                foreign::drop_quietly(output);
+                None
+            }
+        }
+    })
 }
 
 /// # Safety
@@ -286,7 +294,8 @@ impl SendNewTask {
         // SAFETY: the future is `Send` (this type is only built by `TaskRef::new_send`), so this
         // thread may drop it; the task was never adopted by a loop, so nothing else touches it.
         unsafe { (task.header().vtable.cancel)(task.header, JoinError::runtime_shutdown()) };
-        task.finish();
+        // The spawner holds the handle, so there is no unretrieved output to report.
+        let _ = task.finish();
     }
 }
 
@@ -479,7 +488,9 @@ impl TaskRef {
             }
         }
         let listed = TaskRef { header };
-        listed.finish();
+        if let Some(panic) = listed.finish() {
+            listed.report_unhandled(token, panic);
+        }
         RunOutcome::Completed(listed)
     }
 
@@ -491,23 +502,39 @@ impl TaskRef {
         debug_assert!(!self.state().is_complete());
         // SAFETY: the loop thread, and the future is alive.
         unsafe { (self.header().vtable.cancel)(self.header, error) };
-        self.finish();
+        if let Some(panic) = self.finish() {
+            self.report_unhandled(token, panic);
+        }
+    }
+
+    /// Hands the panic of a task nobody holds a handle to (detached) to the runtime's
+    /// unhandled-error handler, naming the task if it has a record.
+    fn report_unhandled(&self, token: &LoopToken, panic: JoinError) {
+        let mut error = UnhandledError::task_panicked(panic.to_string());
+        if let Some(record) = self.record(token) {
+            error = error.in_task(record.id(), record.name(), record.location());
+        }
+        self.scheduler().report_unhandled(&error);
+        foreign::drop_quietly(panic); // the payload's `Drop` is the panicking code's
     }
 
     /// Publishes the output written to the slot: sets `COMPLETE`, then either wakes the join
-    /// handle's owner or, if there is no handle any more, drops the output.
+    /// handle's owner or, if there is no handle any more, drops the output — returning it instead
+    /// if it is a panic, which nobody will ever retrieve (the caller reports it).
     ///
     /// Both are foreign code, and both come last: the task's state is final before either runs,
     /// and neither can unwind into the caller, which still has the task to unlink (a panicking
     /// join waker once unwound from here and dropped the task list's reference while the task was
     /// still linked: a use-after-free from safe code).
-    fn finish(&self) {
+    #[must_use = "a panic nobody retrieved must be reported"]
+    fn finish(&self) -> Option<JoinError> {
         let header = self.header();
         let before = header.state.complete();
         if !before.has_join_interest() {
             // SAFETY: no handle exists, so the loop still owns the output it just wrote.
-            unsafe { (header.vtable.drop_output)(self.header) };
-        } else if before.has_join_waker() {
+            return unsafe { (header.vtable.drop_output)(self.header) };
+        }
+        if before.has_join_waker() {
             header.join_waker.with(|waker| {
                 // SAFETY: JOIN_WAKER set means the task side may read the slot, and COMPLETE (just
                 // set) means the handle can no longer take it back to write.
@@ -516,6 +543,7 @@ impl TaskRef {
                 }
             });
         }
+        None
     }
 }
 
