@@ -1,5 +1,6 @@
-//! A spawn makes exactly one heap allocation (the task), and the types that cross threads are
-//! `Send`/`Sync` as documented. Own test binary: it installs a counting global allocator.
+//! A spawn makes exactly one heap allocation (the task); a long-lived task group stays as large
+//! as its live children; and the types that cross threads are `Send`/`Sync` as documented. Own
+//! test binary: it installs a counting global allocator.
 //!
 //! The allocator counts per thread: the test harness's other threads (its output, the other
 //! test) allocate at any moment, and a global count would see their allocations too.
@@ -13,6 +14,18 @@ thread_local! {
     /// Allocations made by this thread. `const`-initialised and without a destructor, so reading
     /// it never allocates (which would recurse into the allocator).
     static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+    /// Bytes this thread allocated minus bytes it freed (as the tests here free on the thread
+    /// that allocated, the bytes it holds).
+    static LIVE_BYTES: Cell<isize> = const { Cell::new(0) };
+}
+
+/// The bytes the calling thread holds.
+fn live_bytes() -> isize {
+    LIVE_BYTES.with(Cell::get)
+}
+
+fn count_bytes(delta: isize) {
+    let _ = LIVE_BYTES.try_with(|live| live.set(live.get() + delta));
 }
 
 /// The allocations the calling thread has made so far.
@@ -26,11 +39,13 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // `try_with`: a thread being torn down may still allocate after its locals are gone.
         let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
+        count_bytes(layout.size() as isize);
         // SAFETY: same contract as ours.
         unsafe { System.alloc(layout) }
     }
     // SAFETY (of the signature): callers uphold `GlobalAlloc::dealloc`'s contract, passed on as is.
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        count_bytes(-(layout.size() as isize));
         // SAFETY: same contract as ours.
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -60,6 +75,33 @@ fn a_spawn_allocates_once_in_steady_state() {
     let allocations = allocations() - before;
     // One per task; the main future's waker (one `Arc`) per `block_on`.
     assert_eq!(allocations, TASKS + 1);
+}
+
+#[test]
+fn a_long_lived_task_group_stays_as_large_as_its_live_children() {
+    const CHILDREN: usize = 10_000;
+    let growth = evloop::run(async {
+        evloop::task_group(async |group| {
+            let mut growth = Vec::new();
+            for _ in 0..3 {
+                let before = live_bytes();
+                for _ in 0..CHILDREN {
+                    group.spawn(async { Ok::<_, ()>(()) }).await;
+                }
+                growth.push(live_bytes() - before);
+            }
+            Ok::<_, ()>(growth)
+        })
+        .await
+        .unwrap()
+    });
+    // One child alive at a time: after the first round (buffers reach their working size) the
+    // group must not grow. Before finished children's places were reused, each round grew by
+    // some 70 bytes per child ever spawned.
+    assert!(
+        growth[1] <= 1024 && growth[2] <= 1024,
+        "the group grew by {growth:?} bytes over rounds of {CHILDREN} short-lived children"
+    );
 }
 
 #[test]

@@ -364,3 +364,54 @@ fn panics_in_the_body_are_resumed_after_the_children_are_dropped() {
     assert!(result.is_err());
     assert_eq!(drops.count(), 1);
 }
+
+#[test]
+fn aborting_one_child_is_not_a_group_error_and_drops_it() {
+    evloop::run(async {
+        let drops = DropCounter::default();
+        let sibling_done = Cell::new(false);
+        let result = task_group(async |group| {
+            let token = drops.token();
+            let watcher = group.spawn(async move {
+                let _token = token;
+                pending::<()>().await;
+                Ok::<_, &str>(())
+            });
+            let sibling = group.spawn(async {
+                yield_now().await;
+                sibling_done.set(true);
+                Ok(1)
+            });
+            yield_now().await; // both started
+            watcher.abort();
+            let value = sibling.await;
+            Ok(value)
+        })
+        .await;
+        assert_eq!(
+            result.unwrap(),
+            1,
+            "an aborted child is no error of the group"
+        );
+        assert_eq!(drops.count(), 1, "the aborted child's future was dropped");
+        assert!(sibling_done.get());
+    });
+}
+
+#[test]
+fn a_child_aborted_before_it_started_is_never_polled() {
+    evloop::run(async {
+        let polled = Cell::new(false);
+        task_group(async |group| {
+            let child = group.spawn(async {
+                polled.set(true);
+                Ok::<_, ()>(())
+            });
+            child.abort(); // still in the group's inbox
+            Ok(())
+        })
+        .await
+        .unwrap();
+        assert!(!polled.get());
+    });
+}

@@ -81,6 +81,10 @@ pub(crate) struct ReadySet {
     wakers: Vec<Waker>,
     /// The children still to poll in this round (the parent's alone: no lock).
     round: VecDeque<usize>,
+    /// Indices of children that finished, for the next [`insert`](ReadySet::insert) to reuse: a
+    /// long-lived parent (a task group spawning child after child) stays as large as the most
+    /// children it ever had alive at once, not as all it ever had.
+    free: Vec<usize>,
 }
 
 impl ReadySet {
@@ -90,6 +94,7 @@ impl ReadySet {
             shared: std::sync::Arc::default(),
             wakers: Vec::with_capacity(children),
             round: VecDeque::with_capacity(children),
+            free: Vec::new(),
         };
         for _ in 0..children {
             set.insert();
@@ -97,18 +102,33 @@ impl ReadySet {
         set
     }
 
-    /// Adds a child and returns its index. It joins the current round: a child added during a
-    /// poll of the parent (a group's `spawn`) gets its first step in that same poll.
+    /// Adds a child and returns its index: a finished child's, if one was [`remove`]d, else a new
+    /// one. It joins the current round: a child added during a poll of the parent (a group's
+    /// `spawn`) gets its first step in that same poll.
+    ///
+    /// A reused index keeps its waker. A clone of it still held for the finished child (a timer
+    /// it registered, say) may wake the new one once: a spurious poll, which every future must
+    /// allow.
+    ///
+    /// [`remove`]: ReadySet::remove
     pub(crate) fn insert(&mut self) -> usize {
-        let index = self.wakers.len();
-        self.wakers
-            .push(Waker::from(std::sync::Arc::new(ChildWaker {
-                index,
-                shared: self.shared.clone(),
-            })));
-        lock(&self.shared.state).listed.push(false);
+        let index = self.free.pop().unwrap_or_else(|| {
+            let index = self.wakers.len();
+            self.wakers
+                .push(Waker::from(std::sync::Arc::new(ChildWaker {
+                    index,
+                    shared: self.shared.clone(),
+                })));
+            lock(&self.shared.state).listed.push(false);
+            index
+        });
         self.round.push_back(index);
         index
+    }
+
+    /// Marks child `index` as finished: its index (and waker) will serve the next child inserted.
+    pub(crate) fn remove(&mut self, index: usize) {
+        self.free.push(index);
     }
 
     /// The waker to poll child `index` with.

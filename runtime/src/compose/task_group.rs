@@ -29,7 +29,7 @@
 #![forbid(unsafe_code)]
 
 use std::any::Any;
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
@@ -146,13 +146,27 @@ impl<'env, E: 'env> TaskGroup<'env, E> {
         let slot = Rc::new(Slot {
             value: Cell::new(None),
             waker: Cell::new(None),
+            aborted: Cell::new(false),
+            child_waker: OnceCell::new(),
         });
         let handle = ChildHandle { slot: slot.clone() };
         state.inbox.push(Some(Box::pin(async move {
-            let value = child.await?;
-            slot.value.set(Some(value));
-            if let Some(waker) = slot.waker.take() {
-                crate::foreign::wake(waker);
+            let mut child = std::pin::pin!(child);
+            // Polls the child until it finishes, or until its handle aborts it (`None`).
+            let finished = poll_fn(|cx| {
+                if slot.aborted.get() {
+                    return Poll::Ready(None);
+                }
+                // The group polls a child always with the same waker: keep it once, for `abort`.
+                slot.child_waker.get_or_init(|| cx.waker().clone());
+                child.as_mut().poll(cx).map(Some)
+            })
+            .await;
+            if let Some(value) = finished.transpose()? {
+                slot.value.set(Some(value));
+                if let Some(waker) = slot.waker.take() {
+                    crate::foreign::wake(waker);
+                }
             }
             Ok(())
         })));
@@ -178,10 +192,16 @@ impl<E> fmt::Debug for TaskGroup<'_, E> {
     }
 }
 
-/// Where a child leaves its value for its handle.
+/// Where a child leaves its value for its handle, and where the handle can abort it.
 struct Slot<C> {
     value: Cell<Option<C>>,
+    /// The handle's awaiting code, woken when the value is there.
     waker: Cell<Option<Waker>>,
+    /// Set by `ChildHandle::abort`: the child is dropped at its next poll.
+    aborted: Cell<bool>,
+    /// The group's waker for this child, kept at its first poll so that `abort` can have the
+    /// group poll it (and find it aborted) at once.
+    child_waker: OnceCell<Waker>,
 }
 
 /// A child's value, once it succeeds. Await it from the body or from another child.
@@ -196,6 +216,39 @@ impl<C> ChildHandle<C> {
     /// The value, if the child has finished and it was not taken yet.
     pub fn try_take(&mut self) -> Option<C> {
         self.slot.value.take()
+    }
+
+    /// Cancels this child alone — asyncio's `task.cancel()` on one task of a `TaskGroup`, which
+    /// is not an error of the group: the siblings and the body go on. The child's future is
+    /// dropped at the group's next turn (its `Drop` runs then); if it had already finished, its
+    /// value is dropped. The handle is consumed: there is nothing left to await.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// evloop::run(async {
+    ///     let result = evloop::task_group(async |group| {
+    ///         let watcher = group.spawn(async {
+    ///             evloop::time::sleep(Duration::from_secs(3600)).await;
+    ///             Ok::<_, ()>(())
+    ///         });
+    ///         let work = group.spawn(async { Ok(6 * 7) });
+    ///         let answer = work.await;
+    ///         watcher.abort(); // not needed any more; not an error
+    ///         Ok(answer)
+    ///     })
+    ///     .await;
+    ///     assert_eq!(result.unwrap(), 42);
+    /// });
+    /// ```
+    pub fn abort(self) {
+        self.slot.aborted.set(true);
+        self.slot.value.take();
+        if let Some(waker) = self.slot.child_waker.get() {
+            waker.wake_by_ref(); // the group's own per-child waker: it only marks the child ready
+        }
     }
 }
 
@@ -251,9 +304,14 @@ where
         loop {
             if !failed {
                 for child in group.take_spawned().drain(..).flatten() {
+                    // Index `i` of the ready set is slot `i - 1` here; a finished child's index
+                    // is reused, so the group's size follows its live children.
                     let index = ready.insert();
-                    debug_assert_eq!(index, children.len() + 1);
-                    children.push(Some(child));
+                    if index > children.len() {
+                        children.push(Some(child));
+                    } else {
+                        children[index - 1] = Some(child);
+                    }
                     alive += 1;
                 }
             }
@@ -297,6 +355,7 @@ where
                     }
                 }
                 *slot = None;
+                ready.remove(index);
                 alive -= 1;
             }
         }
