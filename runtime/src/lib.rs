@@ -79,6 +79,7 @@
 
 pub mod blocking;
 mod compose;
+mod coop;
 pub mod debug;
 mod foreign;
 pub mod io;

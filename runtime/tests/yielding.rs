@@ -1,15 +1,27 @@
 //! Yielding means yielding, everywhere: a future driven by a task group, `as_completed`, `wait` or
 //! `gather` that calls `yield_now` lets every other ready task run before it runs again, as
-//! asyncio's `sleep(0)` does inside a `TaskGroup` child; and a group child spawned before the body
-//! yields has had its first step when the yield returns, children starting in spawn order.
+//! asyncio's `sleep(0)` does inside a `TaskGroup` child; a group child spawned before the body
+//! yields has had its first step when the yield returns, children starting in spawn order; and a
+//! task that never has to wait (elapsed timers, a socket that is always ready, free permits) is
+//! made to yield by the cooperative budget.
 //!
 //! Counted in loop iterations, not time: a spinner counts its own turns until a flag, set by a task
 //! queued before it started spinning, lets it stop.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::time::Duration;
 
+use evloop::net::{TcpListener, TcpStream};
+use evloop::sync::Semaphore;
+use evloop::time::sleep;
 use evloop::{as_completed, spawn, task_group, wait, yield_now, ReturnWhen};
+
+/// Resource operations a task may complete in one poll without waiting (tokio's number, and
+/// evloop's): a spinner that never waits completes at most this many turns before others run,
+/// and one more (the operation that declined) when it is polled again.
+const BUDGET: u32 = 128;
+const MOST_TURNS: u32 = BUDGET + 1;
 
 /// More turns than any fair driver needs: a spinner gives up here rather than hang the test.
 const GIVE_UP: u32 = 10_000;
@@ -131,4 +143,66 @@ fn group_children_start_in_spawn_order() {
         .await
         .unwrap();
     });
+}
+
+#[test]
+fn a_loop_of_elapsed_sleeps_lets_queued_tasks_run() {
+    // asyncio's `sleep` always suspends; an elapsed evloop `sleep` completes at once, so such a
+    // loop would never end its poll without the budget.
+    let turns = evloop::run(async {
+        let flag = flag_set_by_a_queued_task();
+        let mut turns = 0;
+        while !flag.get() && turns < GIVE_UP {
+            sleep(Duration::ZERO).await;
+            turns += 1;
+        }
+        turns
+    });
+    assert!(
+        turns <= MOST_TURNS,
+        "spun {turns} elapsed sleeps before the queued task ran"
+    );
+}
+
+#[test]
+fn a_reader_whose_socket_is_always_ready_lets_queued_tasks_run() {
+    let reads = evloop::run(async {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        // A fast peer: far more bytes waiting than the reader will take before the flag is set.
+        client.write_all(&[7; 16 * 1024]).await.unwrap();
+        let flag = flag_set_by_a_queued_task();
+        let mut reads = 0;
+        let mut byte = [0; 1];
+        while !flag.get() && reads < GIVE_UP {
+            assert_eq!(server.read(&mut byte).await.unwrap(), 1);
+            reads += 1;
+        }
+        reads
+    });
+    assert!(
+        reads <= MOST_TURNS,
+        "{reads} reads before the queued task ran"
+    );
+}
+
+#[test]
+fn a_loop_taking_free_permits_lets_queued_tasks_run() {
+    let turns = evloop::run(async {
+        let semaphore = Semaphore::new(1);
+        let flag = flag_set_by_a_queued_task();
+        let mut turns = 0;
+        while !flag.get() && turns < GIVE_UP {
+            drop(semaphore.acquire().await);
+            turns += 1;
+        }
+        turns
+    });
+    assert!(
+        turns <= MOST_TURNS,
+        "took {turns} free permits before the queued task ran"
+    );
 }

@@ -50,7 +50,15 @@ type Child<'env, E> = Pin<Box<dyn Future<Output = Result<(), E>> + 'env>>;
 type Children<'env, E> = DropEach<Option<Child<'env, E>>>;
 
 /// Runs `body` with a [`TaskGroup`] to spawn children into, and waits for the body and every
-/// child. Returns the body's value, or a [`GroupError`] with every error if anything failed.
+/// child. Returns the body's value, or a [`GroupError`] with every error if anything failed —
+/// asyncio's `async with asyncio.TaskGroup() as tg:`.
+///
+/// As in asyncio: the first failure cancels every sibling and the body; a child spawned before
+/// the body yields has started when the yield returns; a child cancelled on its own
+/// ([`ChildHandle::abort`]) is not an error. Where it differs: errors are values (`Err`), collected
+/// in a [`GroupError`] (asyncio's `ExceptionGroup`); a panic is resumed in the awaiting task, and
+/// the errors collected with it are reported as unhandled; children may borrow from the caller,
+/// because they are polled inside the group's own future rather than spawned as tasks.
 ///
 /// # Examples
 ///

@@ -24,6 +24,7 @@ use std::task::{Context, Poll};
 use mio::Token;
 
 use super::reactor::{Direction, IoState};
+use crate::coop;
 use crate::runtime::{current_local, Local};
 
 /// A mio source registered with the current runtime's reactor.
@@ -63,7 +64,8 @@ impl<S: mio::event::Source> Source<S> {
     }
 
     /// Runs `op` once `direction` is ready, waiting for readiness again as long as it returns
-    /// `WouldBlock`.
+    /// `WouldBlock`. Each try spends a unit of the task's budget (`coop.rs`): a socket that is
+    /// always ready (a fast peer) cannot keep the loop to one task.
     pub(crate) fn poll_io<R>(
         &self,
         direction: Direction,
@@ -74,8 +76,12 @@ impl<S: mio::event::Source> Source<S> {
             if self.state.poll_ready(direction, cx).is_pending() {
                 return Poll::Pending;
             }
+            if coop::poll_proceed(cx).is_pending() {
+                return Poll::Pending;
+            }
             match op(&self.io) {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    coop::refund(); // not ready after all: that was no operation
                     self.state.clear(direction);
                 }
                 result => return Poll::Ready(result),

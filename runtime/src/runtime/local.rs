@@ -25,13 +25,13 @@ use super::shared::{Inbox, LoopToken, Shared};
 use super::BlockingSettings;
 use crate::blocking::{PoolFuture, ThreadPoolExecutor};
 use crate::debug::{Monitor, TaskDump};
-use crate::foreign;
 use crate::io::{IoState, Reactor};
 use crate::shim::Arc;
 use crate::task::{
     JoinError, JoinHandle, NewTask, NoRecord, Origin, RunOutcome, TaskId, TaskList, TaskRef,
 };
 use crate::time::{Clock, Instant, TimerHeap};
+use crate::{coop, foreign};
 
 /// The state only the loop thread touches.
 pub(crate) struct Local {
@@ -202,7 +202,7 @@ impl Local {
             if self.has_recorded_tasks.get() && task.has_record() {
                 self.run_recorded(task);
             } else {
-                self.finish_step(task.run(&self.token));
+                self.finish_step(coop::budgeted(|| task.run(&self.token)));
             }
         }
         // Timers, I/O and the main future come next: their time is no task's.
@@ -218,7 +218,7 @@ impl Local {
         let record = keep.record(&self.token).expect("checked by the caller");
         record.count_poll();
         let start = self.monitor.poll_started(Some(record));
-        let outcome = task.run(&self.token);
+        let outcome = coop::budgeted(|| task.run(&self.token));
         let slow = self
             .monitor
             .poll_finished(start, Some(record), record.location());

@@ -14,7 +14,9 @@
 //! **Fairness.** Step 2 is bounded, so a task that wakes itself forever (a `yield_now` loop) gets
 //! at most `tasks_per_tick` polls (61 by default, as tokio) before timers, the inbox and the main
 //! future get their turn; it goes to the back of the queue each time, so other ready tasks run in
-//! between. A task that never returns from `poll` cannot be preempted by any cooperative runtime.
+//! between. A task that never returns from `poll` cannot be preempted by any cooperative runtime;
+//! one that never has to wait (elapsed timers, an always-ready socket) is made to return by the
+//! cooperative budget each poll runs with (`coop.rs`).
 //!
 //! **Costs on the busy path.** When tasks are ready and no socket is registered, the loop makes no
 //! system call: the inbox check is one atomic load, the clock is read only if timers exist. With
@@ -36,6 +38,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use super::context;
 use super::local::Local;
 use super::shared::Shared;
+use crate::coop;
 use crate::shim::{mutant, Arc, AtomicBool, Ordering};
 use crate::time::Instant;
 
@@ -78,7 +81,7 @@ pub(crate) fn block_on<F: Future>(
         // A load first: the swap (a read-modify-write) only when there is something to take.
         if main.woken.load(Ordering::Acquire) && main.woken.swap(false, Ordering::AcqRel) {
             let start = local.monitor().poll_started(None);
-            let poll = future.as_mut().poll(&mut cx);
+            let poll = coop::budgeted(|| future.as_mut().poll(&mut cx));
             if let Some(slow) = local.monitor().poll_finished(start, None, caller) {
                 local.monitor().report(&slow);
             }

@@ -12,6 +12,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::wait_queue::{WaitQueue, Wakers};
+use crate::coop;
 use crate::shim::{lock, mutant, Mutex};
 
 /// An event flag: [`set`](Event::set) wakes every waiter; [`wait`](Event::wait) returns once it is
@@ -125,7 +126,8 @@ impl Future for EventWait<'_> {
                 }
                 Poll::Pending
             }
-            None if state.set => Poll::Ready(()),
+            // Set already: done without waiting, which spends the task's budget (`coop.rs`).
+            None if state.set => coop::poll_proceed(cx),
             None => {
                 let key = state.waiters.push(1, cx.waker());
                 drop(state);

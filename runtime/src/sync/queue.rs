@@ -48,6 +48,7 @@ use std::task::{Context, Poll};
 
 use super::buffer::{Buffer, Fifo, Lifo, Priority};
 use super::wait_queue::{Removed, WaitQueue, Wakers};
+use crate::coop;
 use crate::foreign::{DropEach, FirstPanic};
 use crate::park::block_plain_thread;
 use crate::shim::{lock, mutant, Mutex};
@@ -490,6 +491,10 @@ impl<T, B: Buffer<T>> Future for QueuePut<'_, T, B> {
     type Output = Result<(), QueueShutDown<T>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), QueueShutDown<T>>> {
+        // A first try may succeed without waiting: it spends the task's budget (`coop.rs`).
+        if self.key.is_none() && coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
         let queue = self.queue;
         let mut wakers = Wakers::new();
         let mut panics = FirstPanic::new();
@@ -565,6 +570,10 @@ impl<T, B: Buffer<T>> Future for QueueGet<'_, T, B> {
     type Output = Result<T, QueueShutDown>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, QueueShutDown>> {
+        // A first try may succeed without waiting: it spends the task's budget (`coop.rs`).
+        if self.key.is_none() && coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
         let queue = self.queue;
         let mut wakers = Wakers::new();
         let mut panics = FirstPanic::new();

@@ -37,6 +37,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::wait_queue::{Removed, WaitQueue, Wakers};
+use crate::coop;
 use crate::shim::{lock, mutant, AtomicUsize, Mutex, Ordering};
 
 /// The word's low bit: the wait queue is not empty, so only lock holders may change the permits.
@@ -251,6 +252,12 @@ impl<'a> Future for Acquire<'a> {
     type Output = SemaphorePermit<'a>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SemaphorePermit<'a>> {
+        // A first try may succeed without waiting: it spends the task's budget (`coop.rs`), so
+        // a loop taking free permits cannot keep the loop to itself. Declining here changes
+        // nothing.
+        if self.key.is_none() && coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
         let semaphore = self.semaphore;
         let acquired = match self.key {
             None if semaphore.try_take(self.need) => true,

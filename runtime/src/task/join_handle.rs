@@ -16,9 +16,19 @@ use std::task::{Context, Poll};
 use super::join_ref::JoinRef;
 use super::{AbortHandle, JoinError};
 
-/// An owned permission to await a spawned task's output, and to cancel the task.
+/// An owned permission to await a spawned task's output, and to cancel the task — the part of
+/// asyncio's `Task` object that the spawner keeps.
 ///
 /// Created by [`spawn`](crate::spawn) and [`Handle::spawn`](crate::Handle::spawn).
+///
+/// Dropping it *detaches* the task, as `del task` leaves an asyncio task running. So a
+/// [`timeout`](crate::time::timeout) around it only stops waiting, where asyncio's `wait_for`
+/// cancels the task: use [`wait_for`](crate::wait_for) for that. Other differences: a panic or a
+/// cancellation comes back as a [`JoinError`]
+/// rather than an exception, and a panic nobody retrieves is reported
+/// ([`Builder::on_unhandled_error`](crate::Builder::on_unhandled_error)), as asyncio logs "Task
+/// exception was never retrieved"; [`abort_handle`](JoinHandle::abort_handle) is `task.cancel()`
+/// for code that does not own the handle.
 ///
 /// # Examples
 ///

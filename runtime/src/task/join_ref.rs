@@ -70,6 +70,11 @@ impl<T> JoinRef<T> {
         let header = self.task.header();
         let state = header.state.load();
         if state.is_complete() {
+            // Finished already: done without waiting, which spends the task's budget
+            // (`coop.rs`), as awaiting finished handles in a loop could otherwise go on forever.
+            if crate::coop::poll_proceed(cx).is_pending() {
+                return Poll::Pending;
+            }
             return Poll::Ready(self.take_output());
         }
         if state.has_join_waker() {

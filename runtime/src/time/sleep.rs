@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::Instant;
+use crate::coop;
 use crate::runtime::with_local;
 
 /// Waits until `duration` has passed.
@@ -147,10 +148,12 @@ impl Future for Sleep {
         });
         match registered {
             Some(Some(registration)) => self.registration = Some(registration),
-            // Due: on the loop's clock, or (outside any runtime) on the system's.
+            // Due: on the loop's clock, or (outside any runtime) on the system's. An elapsed timer
+            // completes without suspending, so it spends the task's budget (`coop.rs`): a loop of
+            // elapsed sleeps cannot keep the loop to itself.
             Some(None) => {
                 self.registration = None;
-                return Poll::Ready(());
+                return coop::poll_proceed(cx);
             }
             None if Instant::now() >= deadline => return Poll::Ready(()),
             None => panic!(
