@@ -13,18 +13,9 @@ use std::pin::pin;
 use std::rc::Rc;
 use std::time::Duration;
 
-use common::DropCounter;
+use common::{run_paused, DropCounter};
 use evloop::time::{advance, sleep, timeout, timeout_at, Instant};
 use evloop::{gather, shield, spawn, wait_for};
-
-/// Runs `future` on a runtime whose clock is paused (it jumps to the next deadline when idle).
-fn run_paused<F: std::future::Future>(future: F) -> F::Output {
-    evloop::Runtime::builder()
-        .start_paused(true)
-        .build()
-        .unwrap()
-        .block_on(future)
-}
 
 const MS: Duration = Duration::from_millis(1);
 

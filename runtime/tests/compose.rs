@@ -9,7 +9,7 @@ use std::future::{pending, Future};
 use std::rc::Rc;
 use std::time::Duration;
 
-use common::DropCounter;
+use common::{run_paused, DropCounter};
 use evloop::blocking::ThreadPoolExecutor;
 use evloop::time::{sleep, timeout, Instant};
 use evloop::{as_completed, gather, gather_all, shield, spawn, wait, yield_now, ReturnWhen};
@@ -17,17 +17,6 @@ use evloop::{as_completed, gather, gather_all, shield, spawn, wait, yield_now, R
 async fn delayed<T: 'static>(ms: u64, value: T) -> T {
     sleep(Duration::from_millis(ms)).await;
     value
-}
-
-/// Runs `future` on a runtime whose clock is paused: timers fire in deadline order at exact
-/// (virtual) instants, so durations measured with `evloop::time::Instant` do not depend on how
-/// loaded the machine is.
-fn run_paused<F: std::future::Future>(future: F) -> F::Output {
-    evloop::Runtime::builder()
-        .start_paused(true)
-        .build()
-        .unwrap()
-        .block_on(future)
 }
 
 #[test]

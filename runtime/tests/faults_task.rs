@@ -160,11 +160,7 @@ fn a_runtime_shuts_down_tasks_whose_drop_panics_one_after_another() {
 #[test]
 fn a_timer_waker_that_panics_does_not_stop_the_other_timers() {
     // A paused clock: no timer can be due before the loop jumps to it, however slow the test runs.
-    let rt = evloop::Runtime::builder()
-        .start_paused(true)
-        .build()
-        .unwrap();
-    rt.block_on(async {
+    common::run_paused(async {
         // A sleep polled by hand with a panicking waker: the loop calls it when the timer fires.
         let mut rogue = Box::pin(evloop::time::sleep(Duration::from_millis(1)));
         assert!(poll_with(&mut rogue, &panic_on_wake()).is_pending());

@@ -129,3 +129,14 @@ pub fn gated_jobs(
         })
         .unzip()
 }
+
+/// Runs `future` on a runtime whose clock is paused: timers fire in deadline order at exact
+/// (virtual) instants, and the clock jumps to the next deadline when the loop is idle, so durations
+/// measured with `evloop::time::Instant` do not depend on how loaded the machine is.
+pub fn run_paused<F: Future>(future: F) -> F::Output {
+    evloop::Runtime::builder()
+        .start_paused(true)
+        .build()
+        .unwrap()
+        .block_on(future)
+}
