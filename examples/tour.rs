@@ -174,13 +174,17 @@ async fn blocking_work() {
         "  {total} ms of blocking calls took {:?}: they overlapped",
         start.elapsed()
     );
-    // The same future type works without a loop: blocking::ThreadPoolExecutor.
-    let pool = evloop::blocking::ThreadPoolExecutor::new(2);
-    let squares: Vec<u32> = pool
-        .map(|x: u32| x * x, 1..=5)
-        .map(Result::unwrap)
-        .collect();
-    println!("  ThreadPoolExecutor::map, results in input order: {squares:?}");
+    // The same future type works without a loop: blocking::ThreadPoolExecutor, from a plain
+    // thread. (Its blocking calls refuse to run on the loop's thread, which they would stop.)
+    let squares: Vec<u32> = std::thread::spawn(|| {
+        let pool = evloop::blocking::ThreadPoolExecutor::new(2);
+        pool.map(|x: u32| x * x, 1..=5)
+            .map(Result::unwrap)
+            .collect()
+    })
+    .join()
+    .expect("the thread did not panic");
+    println!("  ThreadPoolExecutor::map from a plain thread, results in input order: {squares:?}");
 }
 
 async fn networking() {
