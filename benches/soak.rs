@@ -9,7 +9,8 @@
 //! a bounded queue with producers and consumers cancelled at random, a semaphore whose acquires
 //! time out, an event and a mutex with a condition, TCP and Unix connections dropped in the
 //! middle of a transfer, pool jobs (some panic, some are cancelled or never awaited), task groups
-//! whose children fail or panic on drop — and faults: futures that panic, wakers that panic when
+//! whose children fail, are aborted or panic on drop, tasks given up on by `wait_for` — and
+//! faults: futures that panic, wakers that panic when
 //! the runtime (or a pool worker) calls them, values whose `Drop` panics. A random third of the
 //! tasks is aborted. After each round every task must have ended one way or another, every permit
 //! must be back and every queue item accounted for; at the end every item ever created must have
@@ -48,6 +49,9 @@ const ROUND_LIMIT: Duration = Duration::from_secs(60);
 static INJECTED_PANICS: AtomicUsize = AtomicUsize::new(0);
 /// Items (queue items, task outputs, job results) created and dropped: equal at the end.
 static ITEMS_CREATED: AtomicUsize = AtomicUsize::new(0);
+/// Errors nobody retrieved (a detached task's injected panic, a group's errors dropped with its
+/// panic), counted by the runtime's unhandled-error handler rather than printed.
+static UNHANDLED: AtomicUsize = AtomicUsize::new(0);
 static ITEMS_DROPPED: AtomicUsize = AtomicUsize::new(0);
 
 /// A value that counts its creation and its drop; some panic when dropped.
@@ -159,7 +163,8 @@ fn main() -> ExitCode {
     let dropped = ITEMS_DROPPED.load(Ordering::Relaxed);
     println!(
         "soak: {} s, {} rounds, {} tasks ({} finished, {} panicked, {} cancelled), {} queue items \
-         put / {} got, {} connections, {} pool jobs, {} faults injected",
+         put / {} got, {} connections, {} pool jobs, {} faults injected, {} unhandled errors \
+         reported",
         seconds,
         tally.rounds,
         tally.tasks,
@@ -171,6 +176,7 @@ fn main() -> ExitCode {
         tally.connections,
         tally.pool_jobs,
         INJECTED_PANICS.load(Ordering::Relaxed),
+        UNHANDLED.load(Ordering::Relaxed),
     );
     println!(
         "soak: items created {created}, dropped {dropped}; descriptors {fds_before} -> \
@@ -207,7 +213,12 @@ fn round(seed: u64, tally: &mut Tally) -> Result<(), String> {
     let tcp_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let unix = std::env::temp_dir().join(format!("evloop-soak-{}.sock", std::process::id()));
     let _ = std::fs::remove_file(&unix);
-    let rt = evloop::Runtime::new().unwrap();
+    let rt = evloop::Runtime::builder()
+        .on_unhandled_error(|_| {
+            UNHANDLED.fetch_add(1, Ordering::Relaxed);
+        })
+        .build()
+        .unwrap();
     let result = rt.block_on(async {
         let shared = Rc::new(Shared {
             random: Random(Cell::new(seed)),
@@ -367,16 +378,23 @@ async fn workload(shared: Rc<Shared>) {
             }
         }
         8 => {
-            // A value whose drop panics, inside a future that is aborted or finishes.
+            // A value whose drop panics, inside a task that is aborted (through its handle or an
+            // `AbortHandle`), given up on by `wait_for`, or left to finish.
             let item = Item::new(true);
             let inner = evloop::spawn(async move {
                 let _item = item;
                 sleep(Duration::from_micros(500)).await;
             });
-            if random.chance(50) {
-                inner.abort();
+            match random.below(4) {
+                0 => inner.abort(),
+                1 => inner.abort_handle().abort(),
+                _ => {}
             }
-            let _ = inner.await;
+            if random.chance(50) {
+                let _ = evloop::wait_for(Duration::from_micros(random.below(1000)), inner).await;
+            } else {
+                let _ = inner.await;
+            }
         }
         9 => tcp_client(&shared).await,
         10 => unix_client(&shared).await,
@@ -426,7 +444,7 @@ async fn group(shared: &Shared) -> Result<(), evloop::GroupError<&'static str>> 
         for _ in 0..1 + random.below(3) {
             let kind = random.below(3);
             let item = Item::new(random.chance(50));
-            group.spawn(async move {
+            let child = group.spawn(async move {
                 let _item = item;
                 sleep(Duration::from_micros(200)).await;
                 match kind {
@@ -435,6 +453,9 @@ async fn group(shared: &Shared) -> Result<(), evloop::GroupError<&'static str>> 
                     _ => std::future::pending().await,
                 }
             });
+            if random.chance(30) {
+                child.abort(); // one child cancelled on its own: no error of the group
+            }
         }
         sleep(Duration::from_millis(1)).await;
         Err("the body gives up")
