@@ -126,8 +126,12 @@ impl Future for EventWait<'_> {
                 }
                 Poll::Pending
             }
-            // Set already: done without waiting, which spends the task's budget (`coop.rs`).
-            None if state.set => coop::poll_proceed(cx),
+            // Set already: done without waiting, which spends the task's budget (`coop.rs`),
+            // decided with the lock released (declining wakes the task: foreign code).
+            None if state.set => {
+                drop(state);
+                coop::poll_proceed(cx)
+            }
             None => {
                 let key = state.waiters.push(1, cx.waker());
                 drop(state);
