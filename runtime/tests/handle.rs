@@ -78,8 +78,11 @@ fn run_coroutine_threadsafe_result_blocks_until_done() {
         let thread = std::thread::spawn({
             let done = done.clone();
             move || {
+                // The coroutine waits for this thread's go, so "not yet" holds however slowly
+                // either side runs.
+                let (go, ready) = evloop::sync::oneshot::channel();
                 let mut future = handle.run_coroutine_threadsafe(async {
-                    sleep(Duration::from_millis(30)).await;
+                    ready.await.unwrap();
                     "slept"
                 });
                 assert!(!future.done());
@@ -88,6 +91,7 @@ fn run_coroutine_threadsafe_result_blocks_until_done() {
                     early.unwrap_err().to_string(),
                     "deadline has elapsed before the operation completed"
                 );
+                go.send(()).unwrap();
                 let result = future.result_timeout(Duration::from_secs(5)).unwrap();
                 done.set();
                 result
