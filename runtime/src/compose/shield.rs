@@ -50,6 +50,13 @@ use crate::task::JoinHandle;
 /// becomes a task of its own and goes on whatever happens to the shield. A shield dropped before
 /// it was ever polled still starts its work as a task: shielded work always runs.
 ///
+/// **Abandoned results.** Once the shield is dropped, nobody can receive the work's output. If
+/// the work panics, the panic is reported to the runtime's unhandled-error handler
+/// ([`Builder::on_unhandled_error`](crate::Builder::on_unhandled_error)), as asyncio logs an
+/// exception nobody retrieved. An `Err` it returns is an ordinary output to the runtime (the
+/// output type is generic), so it is dropped silently: work whose errors matter after its caller
+/// gave up should handle them itself (log them, send them somewhere) before returning.
+///
 /// # Panics
 ///
 /// Outside a runtime. If the work panics, awaiting the shield panics with the same payload.
