@@ -9,6 +9,7 @@ use std::panic::{resume_unwind, Location};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use crate::park::is_a_loop_thread;
 use crate::runtime::spawn_at;
 use crate::task::JoinHandle;
 
@@ -67,7 +68,7 @@ where
     F::Output: 'static,
 {
     assert!(
-        crate::runtime::with_local(|_| ()).is_some(),
+        is_a_loop_thread(),
         "evloop::shield called outside of a runtime: call it inside evloop::run or \
          Runtime::block_on"
     );
@@ -136,7 +137,7 @@ impl<F: Future + 'static> Drop for Shield<F> {
     /// is dropped with it).
     fn drop(&mut self) {
         if let Work::Unstarted(future) = std::mem::replace(&mut self.work, Work::Done) {
-            if crate::runtime::with_local(|_| ()).is_some() {
+            if is_a_loop_thread() {
                 drop(spawn_at(future, self.location, "evloop::shield"));
             }
         }

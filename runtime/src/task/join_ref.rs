@@ -16,7 +16,6 @@ use std::task::{Context, Poll};
 
 use super::raw::TaskRef;
 use super::JoinError;
-use crate::debug::UnhandledError;
 
 /// The join handle's reference to its task, typed with the output. Created only by
 /// [`TaskRef::allocate`], so `T` is always the task's real output type.
@@ -147,9 +146,7 @@ impl<T> Drop for JoinRef<T> {
                 let panic = unsafe { (task.header().vtable.drop_output)(task.header_ptr()) };
                 if let Some(panic) = panic {
                     // The handle goes without having looked: nobody will see this panic.
-                    let error = UnhandledError::task_panicked(panic.to_string());
-                    task.scheduler().report_unhandled(&error);
-                    crate::foreign::drop_quietly(panic);
+                    task.report_unretrieved(panic, None);
                 }
             }
         }

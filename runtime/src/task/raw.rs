@@ -489,7 +489,7 @@ impl TaskRef {
         }
         let listed = TaskRef { header };
         if let Some(panic) = listed.finish() {
-            listed.report_unhandled(token, panic);
+            listed.report_unretrieved(panic, Some(token));
         }
         RunOutcome::Completed(listed)
     }
@@ -503,15 +503,17 @@ impl TaskRef {
         // SAFETY: the loop thread, and the future is alive.
         unsafe { (self.header().vtable.cancel)(self.header, error) };
         if let Some(panic) = self.finish() {
-            self.report_unhandled(token, panic);
+            self.report_unretrieved(panic, Some(token));
         }
     }
 
-    /// Hands the panic of a task nobody holds a handle to (detached) to the runtime's
-    /// unhandled-error handler, naming the task if it has a record.
-    fn report_unhandled(&self, token: &LoopToken, panic: JoinError) {
+    /// Hands a panic nobody retrieved (the task was detached, or its handle was dropped without
+    /// looking) to the runtime's unhandled-error handler, naming the task if it has a record.
+    /// `token` is there when the caller is on the task's loop thread: only then can the record
+    /// be read (a handle dropped on another thread reports without it).
+    pub(super) fn report_unretrieved(&self, panic: JoinError, token: Option<&LoopToken>) {
         let mut error = UnhandledError::task_panicked(panic.to_string());
-        if let Some(record) = self.record(token) {
+        if let Some(record) = token.and_then(|token| self.record(token)) {
             error = error.in_task(record.id(), record.name(), record.location());
         }
         self.scheduler().report_unhandled(&error);
