@@ -101,7 +101,7 @@ pub use runtime::{
     run, run_in_executor, spawn, spawn_named, Builder, ConcurrentFuture, Handle, Runtime,
     RuntimeClosed,
 };
-pub use task::{AbortHandle, JoinError, JoinHandle};
+pub use task::{AbortHandle, JoinError, JoinHandle, TaskId};
 pub use yield_now::yield_now;
 
 /// Implementation details of [`gather!`]; not part of the API.

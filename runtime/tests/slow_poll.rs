@@ -53,7 +53,7 @@ fn a_blocking_sleep_in_a_task_is_reported_with_its_spawn_location() {
     let report = &reports[0];
     assert_eq!(report.location().file(), spawned_at.file());
     assert_eq!(report.location().line(), spawned_at.line() + 1);
-    assert!(report.task_id().is_some());
+    assert!(report.task_number().is_some());
     assert_eq!(report.name(), None);
     assert!(report.duration() >= Duration::from_millis(120));
     assert_eq!(report.threshold(), Duration::from_millis(50));
@@ -104,7 +104,7 @@ fn a_blocking_main_future_is_reported_with_the_block_on_location() {
     runtime.block_on(async { std::thread::sleep(Duration::from_millis(40)) });
     let reports = reports.lock().unwrap();
     assert_eq!(reports.len(), 1);
-    assert_eq!(reports[0].task_id(), None);
+    assert_eq!(reports[0].task_number(), None);
     assert_eq!(reports[0].location().file(), called_at.file());
     assert_eq!(reports[0].location().line(), called_at.line() + 1);
     assert!(reports[0].to_string().starts_with("the main future"));
@@ -153,7 +153,7 @@ fn the_reporter_may_take_a_task_dump() {
             move |slow| {
                 let dump = evloop::tasks();
                 // The report comes after the loop's bookkeeping: the finished task is gone.
-                assert!(dump.get(slow.task_id().unwrap()).is_none());
+                assert!(dump.get(slow.task_number().unwrap()).is_none());
                 dumps.lock().unwrap().push(dump.len());
             }
         })

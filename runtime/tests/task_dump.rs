@@ -32,11 +32,22 @@ fn named_tasks_are_listed_in_spawn_order_and_the_others_counted() {
         let lines: Vec<u32> = dump.iter().map(|task| task.location().line()).collect();
         assert_eq!(lines, [called_at.line() + 1, called_at.line() + 3]);
         assert!(dump.iter().all(|task| task.location().file() == file!()));
-        let ids: Vec<u64> = dump.iter().map(|task| task.id().as_u64()).collect();
-        assert!(ids[0] < ids[1], "ids follow spawn order: {ids:?}");
+        let numbers: Vec<u64> = dump.iter().map(|task| task.number().as_u64()).collect();
+        assert!(
+            numbers[0] < numbers[1],
+            "numbers follow spawn order: {numbers:?}"
+        );
         assert_eq!(
-            dump.get(dump.iter().next().unwrap().id()).unwrap().name(),
+            dump.get(dump.iter().next().unwrap().number())
+                .unwrap()
+                .name(),
             Some("first")
+        );
+        let ids: Vec<evloop::TaskId> = dump.iter().map(|task| task.id()).collect();
+        assert_eq!(
+            ids,
+            [first.id(), second.id()],
+            "a snapshot's id is its handle's"
         );
         for task in [first, unnamed, second] {
             task.abort();
@@ -144,7 +155,7 @@ fn display_renders_one_row_per_task_and_counts_the_rest() {
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(lines.len(), 3, "{table}");
         for column in [
-            "id",
+            "task",
             "state",
             "polls",
             "age",

@@ -38,6 +38,32 @@ fn spawned_tasks_run_in_spawn_order_and_return_their_output() {
 }
 
 #[test]
+fn live_tasks_have_distinct_ids_and_every_handle_of_one_task_shares_its_id() {
+    evloop::run(async {
+        let handles: Vec<_> = (0..100).map(|_| spawn(pending::<()>())).collect();
+        let ids: std::collections::HashSet<_> = handles.iter().map(|task| task.id()).collect();
+        assert_eq!(ids.len(), handles.len(), "one id per live task");
+        for task in &handles {
+            assert_eq!(task.abort_handle().id(), task.id());
+            assert_eq!(task.abort_handle().clone().id(), task.id());
+        }
+        let from_a_thread = std::thread::scope(|scope| {
+            let handle = evloop::Handle::current();
+            scope.spawn(move || handle.spawn(async {})).join().unwrap()
+        });
+        assert!(!ids.contains(&from_a_thread.id()));
+        from_a_thread.await.unwrap();
+        for task in &handles {
+            task.abort();
+        }
+        // Finished but still held: the id stays the task's, and no new task takes it.
+        let after: Vec<_> = (0..100).map(|_| spawn(async {})).collect();
+        assert!(after.iter().all(|task| !ids.contains(&task.id())));
+        assert!(handles.iter().all(|task| ids.contains(&task.id())));
+    });
+}
+
+#[test]
 fn tasks_can_spawn_tasks() {
     fn chain(depth: u32) -> evloop::JoinHandle<u32> {
         spawn(async move {

@@ -55,6 +55,36 @@ fn a_handle_dropped_without_looking_at_a_panic_reports_it() {
 }
 
 #[test]
+fn a_report_names_the_task_by_the_id_its_handle_had() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let rt = evloop::Runtime::builder()
+        .on_unhandled_error({
+            let seen = seen.clone();
+            move |error: &UnhandledError| {
+                seen.lock()
+                    .unwrap()
+                    .push((error.task_id(), error.task_number()))
+            }
+        })
+        .build()
+        .unwrap();
+    let id = rt.block_on(async {
+        let _keep_running = spawn(std::future::pending::<()>());
+        let task = spawn(async { panic!("unnamed, no debug mode") });
+        let id = task.id();
+        drop(task);
+        yield_now().await;
+        id
+    });
+    let seen = seen.lock().unwrap();
+    assert_eq!(
+        *seen,
+        [(Some(id), None)],
+        "an unrecorded task has an id, not a number"
+    );
+}
+
+#[test]
 fn a_retrieved_panic_or_a_cancellation_is_not_reported() {
     let (rt, seen) = runtime_collecting();
     rt.block_on(async {

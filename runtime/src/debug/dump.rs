@@ -10,7 +10,7 @@ use std::panic::Location;
 use std::time::Duration;
 
 use crate::runtime::with_local;
-use crate::task::TaskId;
+use crate::task::{TaskId, TaskNumber};
 
 /// Returns a snapshot of the live tasks of the current runtime, in spawn order — asyncio's
 /// `asyncio.all_tasks()`. `Display` renders it as a table.
@@ -63,15 +63,15 @@ pub fn tasks() -> TaskDump {
 }
 
 /// A snapshot of a runtime's live tasks, from [`tasks`] or [`Handle::dump`](crate::Handle::dump),
-/// ordered by id (which is spawn order).
+/// in spawn order (by [`TaskNumber`]).
 ///
 /// `Display` renders a table, one task per line, and a last line counting the tasks that are
 /// not listed:
 ///
 /// ```text
-/// id  state    polls    age  poll time  name     spawned at
-///  1  running      3  1.2ms          -  main     examples/tour.rs:40:9
-///  2  idle         1  1.1ms          -  sleeper  examples/tour.rs:41:22
+/// task  state    polls    age  poll time  name     spawned at
+///    1  running      3  1.2ms          -  main     examples/tour.rs:40:9
+///    2  idle         1  1.1ms          -  sleeper  examples/tour.rs:41:22
 /// (and 10 unnamed tasks: EVLOOP_DEBUG=1 lists every task)
 /// ```
 #[derive(Debug, Clone, Default)]
@@ -87,7 +87,7 @@ impl TaskDump {
         self.unrecorded
     }
 
-    /// The tasks, in id order.
+    /// The tasks, in spawn order (by number).
     pub fn iter(&self) -> std::slice::Iter<'_, TaskSnapshot> {
         self.tasks.iter()
     }
@@ -102,10 +102,10 @@ impl TaskDump {
         self.tasks.is_empty()
     }
 
-    /// The task with this id, if it was live.
-    pub fn get(&self, id: TaskId) -> Option<&TaskSnapshot> {
+    /// The task with this number, if it was live.
+    pub fn get(&self, number: TaskNumber) -> Option<&TaskSnapshot> {
         self.tasks
-            .binary_search_by_key(&id, |task| task.id)
+            .binary_search_by_key(&number, |task| task.number)
             .ok()
             .map(|index| &self.tasks[index])
     }
@@ -136,7 +136,7 @@ impl fmt::Display for TaskDump {
             .iter()
             .map(|task| {
                 [
-                    task.id.to_string(),
+                    task.number.to_string(),
                     task.state.to_string(),
                     task.polls.to_string(),
                     format!("{:.1?}", task.age),
@@ -148,7 +148,7 @@ impl fmt::Display for TaskDump {
             })
             .collect();
         let header = [
-            "id",
+            "task",
             "state",
             "polls",
             "age",
@@ -195,6 +195,7 @@ impl fmt::Display for TaskDump {
 #[derive(Debug, Clone)]
 pub struct TaskSnapshot {
     pub(crate) id: TaskId,
+    pub(crate) number: TaskNumber,
     pub(crate) name: Option<String>,
     pub(crate) location: &'static Location<'static>,
     pub(crate) state: TaskState,
@@ -204,9 +205,16 @@ pub struct TaskSnapshot {
 }
 
 impl TaskSnapshot {
-    /// The task's id.
+    /// The task's id: the same as its [`JoinHandle::id`](crate::JoinHandle::id), so a handle can
+    /// be matched with its line in the dump.
     pub fn id(&self) -> TaskId {
         self.id
+    }
+
+    /// The task's number in its runtime (1 for the first recorded task), the "task" column of
+    /// the table.
+    pub fn number(&self) -> TaskNumber {
+        self.number
     }
 
     /// The name it was spawned with ([`spawn_named`](crate::spawn_named)), if any.

@@ -24,7 +24,7 @@ mod monitor;
 mod slow_poll;
 mod unhandled;
 
-pub use crate::task::TaskId;
+pub use crate::task::TaskNumber;
 pub use dump::{tasks, TaskDump, TaskSnapshot, TaskState};
 pub(crate) use monitor::{Monitor, SlowPollSettings};
 pub use slow_poll::SlowPoll;

@@ -35,7 +35,7 @@ use std::time::Duration;
 
 use super::slow_poll::{Reporter, SlowPoll};
 use super::{TaskDump, TaskSnapshot, TaskState};
-use crate::task::{TaskId, TaskList, TaskRecord};
+use crate::task::{TaskList, TaskNumber, TaskRecord};
 use crate::time::Instant;
 
 /// Slow-poll detection's settings, when it is on.
@@ -48,9 +48,9 @@ pub(crate) struct SlowPollSettings {
 /// One runtime's task ids, running task and poll timing (see the module doc).
 #[derive(Debug)]
 pub(crate) struct Monitor {
-    next_id: Cell<TaskId>,
+    next_number: Cell<TaskNumber>,
     /// The recorded task whose step is under way, if any.
-    running: Cell<Option<TaskId>>,
+    running: Cell<Option<TaskNumber>>,
     /// `Some` in debug mode.
     slow_poll: Option<SlowPollSettings>,
     /// The clock reading that ended the last poll, while the next poll may start from it.
@@ -67,7 +67,7 @@ pub(crate) struct PollStart {
 impl Monitor {
     pub(crate) fn new(slow_poll: Option<SlowPollSettings>) -> Monitor {
         Monitor {
-            next_id: Cell::new(TaskId::FIRST),
+            next_number: Cell::new(TaskNumber::FIRST),
             running: Cell::new(None),
             slow_poll,
             last_reading: Cell::new(None),
@@ -80,9 +80,9 @@ impl Monitor {
     }
 
     /// Hands out the next task id.
-    pub(crate) fn next_id(&self) -> TaskId {
-        let id = self.next_id.get();
-        self.next_id.set(id.next());
+    pub(crate) fn next_number(&self) -> TaskNumber {
+        let id = self.next_number.get();
+        self.next_number.set(id.next());
         id
     }
 
@@ -90,7 +90,7 @@ impl Monitor {
     #[inline]
     pub(crate) fn poll_started(&self, record: Option<&TaskRecord>) -> PollStart {
         if let Some(record) = record {
-            self.running.set(record.id());
+            self.running.set(record.number());
         }
         PollStart {
             started: self.slow_poll.as_ref().map(|_| {
@@ -124,7 +124,7 @@ impl Monitor {
             record.add_poll_time(took);
         }
         (took > settings.threshold).then(|| SlowPoll {
-            task: record.and_then(TaskRecord::id),
+            task: record.and_then(TaskRecord::number),
             name: record.and_then(TaskRecord::name).map(str::to_string),
             location: record.map_or(location, TaskRecord::location),
             duration: took,
@@ -146,7 +146,7 @@ impl Monitor {
     }
 
     /// The task being polled right now, if it has a record.
-    pub(crate) fn running(&self) -> Option<TaskId> {
+    pub(crate) fn running(&self) -> Option<TaskNumber> {
         self.running.get()
     }
 
@@ -156,7 +156,7 @@ impl Monitor {
         &self,
         list: &TaskList,
         now: Instant,
-        leave_out: Option<TaskId>,
+        leave_out: Option<TaskNumber>,
     ) -> TaskDump {
         let running = self.running.get();
         let mut dump = TaskDump::default();
@@ -165,11 +165,11 @@ impl Monitor {
                 dump.unrecorded += 1;
                 continue;
             };
-            let id = record.id().expect("a listed task has been adopted");
-            if Some(id) == leave_out {
+            let number = record.number().expect("a listed task has been adopted");
+            if Some(number) == leave_out {
                 continue;
             }
-            let state = if Some(id) == running {
+            let state = if Some(number) == running {
                 TaskState::Running
             } else if task.is_scheduled() {
                 TaskState::Scheduled
@@ -178,7 +178,8 @@ impl Monitor {
             };
             let spawned_at = record.spawned_at().expect("set when adopted");
             dump.tasks.push(TaskSnapshot {
-                id,
+                id: task.id(),
+                number,
                 name: record.name().map(str::to_string),
                 location: record.location(),
                 state,
@@ -187,7 +188,7 @@ impl Monitor {
                 poll_time: self.is_debug_mode().then(|| record.poll_time()),
             });
         }
-        dump.tasks.sort_unstable_by_key(|task| task.id);
+        dump.tasks.sort_unstable_by_key(|task| task.number);
         dump
     }
 }

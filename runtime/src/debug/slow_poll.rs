@@ -23,7 +23,7 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::task::TaskId;
+use crate::task::TaskNumber;
 
 /// asyncio's `slow_callback_duration`: the threshold `EVLOOP_DEBUG=1` and `on_slow_poll` use.
 pub(crate) const DEFAULT_THRESHOLD: Duration = Duration::from_millis(100);
@@ -66,7 +66,7 @@ pub(crate) fn enabled_by_env(value: Option<&std::ffi::OsStr>) -> bool {
 /// ```
 #[derive(Debug, Clone)]
 pub struct SlowPoll {
-    pub(crate) task: Option<TaskId>,
+    pub(crate) task: Option<TaskNumber>,
     pub(crate) name: Option<String>,
     pub(crate) location: &'static Location<'static>,
     pub(crate) duration: Duration,
@@ -74,9 +74,9 @@ pub struct SlowPoll {
 }
 
 impl SlowPoll {
-    /// The task that was polled, or `None` for the main future (the one given to
+    /// The number of the task that was polled, or `None` for the main future (the one given to
     /// [`run`](crate::run) or [`Runtime::block_on`](crate::Runtime::block_on)).
-    pub fn task_id(&self) -> Option<TaskId> {
+    pub fn task_number(&self) -> Option<TaskNumber> {
         self.task
     }
 

@@ -13,7 +13,7 @@ use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
 
-use crate::task::TaskId;
+use crate::task::{TaskId, TaskNumber};
 
 /// An error that nobody retrieved and nobody will: what the runtime's unhandled-error handler
 /// receives.
@@ -44,23 +44,25 @@ use crate::task::TaskId;
 pub struct UnhandledError {
     what: &'static str,
     message: String,
+    task_id: Option<TaskId>,
     task: Option<TaskOrigin>,
 }
 
 /// Which task an error came from, when the task has a record (named, or debug mode).
 #[derive(Debug, Clone)]
 struct TaskOrigin {
-    id: Option<TaskId>,
+    number: Option<TaskNumber>,
     name: Option<String>,
     location: &'static Location<'static>,
 }
 
 impl UnhandledError {
     /// A detached task's panic (or one whose handle was dropped without looking at it).
-    pub(crate) fn task_panicked(message: String) -> UnhandledError {
+    pub(crate) fn task_panicked(message: String, task_id: TaskId) -> UnhandledError {
         UnhandledError {
             what: "a task panicked and nobody retrieved its result",
             message,
+            task_id: Some(task_id),
             task: None,
         }
     }
@@ -72,19 +74,20 @@ impl UnhandledError {
             message: format!(
                 "{errors} error(s) its children or body returned before it are dropped with it"
             ),
+            task_id: None,
             task: None,
         }
     }
 
-    /// Says which task the error came from.
+    /// Says more about the task the error came from, from its record.
     pub(crate) fn in_task(
         mut self,
-        id: Option<TaskId>,
+        number: Option<TaskNumber>,
         name: Option<&str>,
         location: &'static Location<'static>,
     ) -> UnhandledError {
         self.task = Some(TaskOrigin {
-            id,
+            number,
             name: name.map(String::from),
             location,
         });
@@ -101,9 +104,17 @@ impl UnhandledError {
         self.task.as_ref()?.name.as_deref()
     }
 
-    /// The id of the task it came from, if known.
+    /// The id of the task it came from (the same as that task's
+    /// [`JoinHandle::id`](crate::JoinHandle::id)); `None` for errors that are not a task's,
+    /// such as those a task group dropped.
     pub fn task_id(&self) -> Option<TaskId> {
-        self.task.as_ref()?.id
+        self.task_id
+    }
+
+    /// The number of the task it came from, if the task had a record (named tasks, and every
+    /// task in debug mode).
+    pub fn task_number(&self) -> Option<TaskNumber> {
+        self.task.as_ref()?.number
     }
 
     /// Where the task it came from was spawned, if known: named tasks, and every task in debug
@@ -119,8 +130,8 @@ impl fmt::Display for UnhandledError {
         match &self.task {
             Some(task) => {
                 f.write_str(" (task")?;
-                if let Some(id) = task.id {
-                    write!(f, " {}", id.as_u64())?;
+                if let Some(number) = task.number {
+                    write!(f, " {number}")?;
                 }
                 if let Some(name) = &task.name {
                     write!(f, " {name:?}")?;

@@ -28,7 +28,7 @@ use crate::debug::{Monitor, TaskDump};
 use crate::io::{IoState, Reactor};
 use crate::shim::Arc;
 use crate::task::{
-    JoinError, JoinHandle, NewTask, NoRecord, Origin, RunOutcome, TaskId, TaskList, TaskRef,
+    JoinError, JoinHandle, NewTask, NoRecord, Origin, RunOutcome, TaskList, TaskNumber, TaskRef,
 };
 use crate::time::{Clock, Instant, TimerHeap};
 use crate::{coop, foreign};
@@ -141,7 +141,7 @@ impl Local {
     /// (see [`Local::link`]).
     pub(crate) fn adopt(&self, task: NewTask) {
         if let Some(record) = task.listed.record(&self.token) {
-            record.adopt(self.monitor.next_id(), self.clock.now());
+            record.adopt(self.monitor.next_number(), self.clock.now());
             self.has_recorded_tasks.set(true);
         }
         self.link(task);
@@ -243,7 +243,7 @@ impl Local {
     }
 
     /// A snapshot of the live tasks, leaving out `leave_out` (see `debug/dump.rs`).
-    pub(crate) fn dump(&self, leave_out: Option<TaskId>) -> TaskDump {
+    pub(crate) fn dump(&self, leave_out: Option<TaskNumber>) -> TaskDump {
         self.monitor
             .snapshot(&self.tasks.borrow(), self.clock.now(), leave_out)
     }

@@ -8,6 +8,7 @@
 use std::fmt;
 
 use super::raw::TaskRef;
+use super::TaskId;
 
 /// Cancels a task from anywhere, without owning its [`JoinHandle`](super::JoinHandle).
 ///
@@ -45,11 +46,17 @@ impl AbortHandle {
     pub fn is_finished(&self) -> bool {
         self.task.state().is_complete()
     }
+
+    /// The task's id, the same as its [`JoinHandle::id`](super::JoinHandle::id).
+    pub fn id(&self) -> TaskId {
+        self.task.id()
+    }
 }
 
 impl fmt::Debug for AbortHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AbortHandle")
+            .field("id", &self.id())
             .field("finished", &self.is_finished())
             .finish()
     }

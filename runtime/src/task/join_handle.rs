@@ -14,7 +14,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::join_ref::JoinRef;
-use super::{AbortHandle, JoinError};
+use super::{AbortHandle, JoinError, TaskId};
 
 /// An owned permission to await a spawned task's output, and to cancel the task — the part of
 /// asyncio's `Task` object that the spawner keeps.
@@ -71,6 +71,13 @@ impl<T> JoinHandle<T> {
     pub fn abort_handle(&self) -> AbortHandle {
         AbortHandle::new(self.join.task())
     }
+
+    /// The task's id: equal to the id of every other handle of the same task while it is alive
+    /// (asyncio compares task objects; tokio's `JoinHandle::id`). See [`TaskId`] for how long it
+    /// stays unique.
+    pub fn id(&self) -> TaskId {
+        self.join.id()
+    }
 }
 
 impl<T> Future for JoinHandle<T> {
@@ -90,6 +97,7 @@ impl<T> Unpin for JoinHandle<T> {}
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JoinHandle")
+            .field("id", &self.id())
             .field("finished", &self.is_finished())
             .finish()
     }

@@ -15,7 +15,7 @@ use std::mem::ManuallyDrop;
 use std::task::{Context, Poll};
 
 use super::raw::TaskRef;
-use super::JoinError;
+use super::{JoinError, TaskId};
 
 /// The join handle's reference to its task, typed with the output. Created only by
 /// [`TaskRef::allocate`], so `T` is always the task's real output type.
@@ -54,6 +54,11 @@ impl<T> JoinRef<T> {
     /// Another reference to the task, for an [`AbortHandle`](super::AbortHandle).
     pub(crate) fn task(&self) -> TaskRef {
         (*self.task).clone()
+    }
+
+    /// The task's id.
+    pub(crate) fn id(&self) -> TaskId {
+        self.task.id()
     }
 
     /// Returns the output if the task is complete; otherwise arranges for `cx`'s waker to be woken

@@ -19,6 +19,7 @@ use std::ptr::NonNull;
 
 use super::raw::{record_of, Header, TaskRef};
 use super::record::TaskRecord;
+use super::TaskId;
 
 /// An intrusive list of live tasks, owned by one runtime's loop thread.
 #[derive(Default)]
@@ -120,6 +121,11 @@ pub(crate) struct ListedTask<'a> {
 }
 
 impl<'a> ListedTask<'a> {
+    /// The task's id.
+    pub(crate) fn id(&self) -> TaskId {
+        TaskId::of(self.header)
+    }
+
     /// The task's record, if it has one.
     pub(crate) fn record(&self) -> Option<&'a TaskRecord> {
         // SAFETY: the task is linked, so alive while the list is borrowed (`'a`), and the list

@@ -23,6 +23,7 @@
 //! task tests, run under Miri (see DESIGN.md).
 
 mod abort_handle;
+mod id;
 mod join_error;
 mod join_handle;
 mod join_ref;
@@ -33,9 +34,10 @@ mod state;
 mod waker;
 
 pub use abort_handle::AbortHandle;
+pub use id::TaskId;
 pub use join_error::JoinError;
 pub use join_handle::JoinHandle;
 pub(crate) use list::TaskList;
 pub(crate) use raw::{NewTask, RunOutcome, SendNewTask, TaskRef};
-pub use record::TaskId;
+pub use record::TaskNumber;
 pub(crate) use record::{NoRecord, Origin, TaskRecord};

@@ -61,7 +61,7 @@ use super::join_ref::JoinRef;
 use super::record::{NoRecord, RecordSlot, TaskRecord};
 use super::state::{Snapshot, State, WakeAction};
 use super::waker;
-use super::JoinError;
+use super::{JoinError, TaskId};
 use crate::debug::UnhandledError;
 use crate::foreign;
 use crate::runtime::{schedule, LoopToken, Shared};
@@ -381,6 +381,11 @@ impl TaskRef {
         self.header
     }
 
+    /// The task's id: where its cell is, which no other live task shares.
+    pub(crate) fn id(&self) -> TaskId {
+        TaskId::of(self.header)
+    }
+
     pub(super) fn header(&self) -> &Header {
         // SAFETY: a `TaskRef` owns a reference, so the cell is alive.
         unsafe { self.header.as_ref() }
@@ -512,9 +517,9 @@ impl TaskRef {
     /// `token` is there when the caller is on the task's loop thread: only then can the record
     /// be read (a handle dropped on another thread reports without it).
     pub(super) fn report_unretrieved(&self, panic: JoinError, token: Option<&LoopToken>) {
-        let mut error = UnhandledError::task_panicked(panic.to_string());
+        let mut error = UnhandledError::task_panicked(panic.to_string(), self.id());
         if let Some(record) = token.and_then(|token| self.record(token)) {
-            error = error.in_task(record.id(), record.name(), record.location());
+            error = error.in_task(record.number(), record.name(), record.location());
         }
         self.scheduler().report_unhandled(&error);
         foreign::drop_quietly(panic); // the payload's `Drop` is the panicking code's

@@ -1,4 +1,4 @@
-//! A task's record, for people: its id, name, spawn location and time, and how it has been
+//! A task's record, for people: its number, name, spawn location and time, and how it has been
 //! polled. The task dump and the slow-poll report (`debug/`) read it.
 //!
 //! # Not every task has one
@@ -16,7 +16,7 @@
 //!
 //! The location and the name are written when the task is allocated, on whatever thread spawns
 //! it, and never change. The other fields are `Cell`s that only the loop thread reads and writes:
-//! the runtime fills in the id and the spawn time when it adopts the task, and the loop counts
+//! the runtime fills in the number and the spawn time when it adopts the task, and the loop counts
 //! and times the polls. Only the loop thread can reach a record at all (`raw.rs` hands one out
 //! against a [`LoopToken`]), which is what keeps the task header safe to share with wakers on
 //! other threads.
@@ -36,19 +36,22 @@ use crate::time::Instant;
 ///
 /// Only tasks with a record have one (see [`tasks`](crate::tasks)). It appears in the task dump
 /// and in slow-poll reports ([`SlowPoll`](crate::debug::SlowPoll)); it displays as the number.
+/// Every task, recorded or not, also has a [`TaskId`](crate::TaskId), which identifies it among
+/// the live tasks of the process (it is what [`JoinHandle::id`](crate::JoinHandle::id) returns):
+/// the number is for people reading a dump, the id for code matching handles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TaskId(NonZeroU64);
+pub struct TaskNumber(NonZeroU64);
 
-impl TaskId {
-    /// The first id a runtime hands out.
-    pub(crate) const FIRST: TaskId = TaskId(NonZeroU64::MIN);
+impl TaskNumber {
+    /// The first number a runtime hands out.
+    pub(crate) const FIRST: TaskNumber = TaskNumber(NonZeroU64::MIN);
 
-    /// The id after this one.
-    pub(crate) fn next(self) -> TaskId {
-        TaskId(
+    /// The number after this one.
+    pub(crate) fn next(self) -> TaskNumber {
+        TaskNumber(
             self.0
                 .checked_add(1)
-                .expect("a runtime recorded 2^64 tasks: task ids ran out"),
+                .expect("a runtime recorded 2^64 tasks: task numbers ran out"),
         )
     }
 
@@ -58,7 +61,7 @@ impl TaskId {
     }
 }
 
-impl fmt::Display for TaskId {
+impl fmt::Display for TaskNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&self.0, f)
     }
@@ -111,7 +114,7 @@ impl Origin {
     /// The record for a task from here.
     pub(crate) fn into_record(self) -> TaskRecord {
         TaskRecord {
-            id: Cell::new(None),
+            number: Cell::new(None),
             location: self.location,
             name: self.name,
             spawned_at: Cell::new(None),
@@ -124,7 +127,7 @@ impl Origin {
 /// What the loop records about one task (see the module doc).
 pub(crate) struct TaskRecord {
     /// Set when the runtime adopts the task.
-    id: Cell<Option<TaskId>>,
+    number: Cell<Option<TaskNumber>>,
     location: &'static Location<'static>,
     name: Option<Box<str>>,
     /// Set when the runtime adopts the task, from its clock.
@@ -135,16 +138,16 @@ pub(crate) struct TaskRecord {
 }
 
 impl TaskRecord {
-    /// Records the id and adoption time the runtime gives the task.
-    pub(crate) fn adopt(&self, id: TaskId, now: Instant) {
-        debug_assert!(self.id.get().is_none(), "a task was adopted twice");
-        self.id.set(Some(id));
+    /// Records the number and adoption time the runtime gives the task.
+    pub(crate) fn adopt(&self, number: TaskNumber, now: Instant) {
+        debug_assert!(self.number.get().is_none(), "a task was adopted twice");
+        self.number.set(Some(number));
         self.spawned_at.set(Some(now));
     }
 
-    /// The id, once the task has been adopted.
-    pub(crate) fn id(&self) -> Option<TaskId> {
-        self.id.get()
+    /// The number, once the task has been adopted.
+    pub(crate) fn number(&self) -> Option<TaskNumber> {
+        self.number.get()
     }
 
     pub(crate) fn location(&self) -> &'static Location<'static> {
@@ -183,7 +186,7 @@ impl TaskRecord {
 impl fmt::Debug for TaskRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskRecord")
-            .field("id", &self.id.get())
+            .field("number", &self.number.get())
             .field("location", &self.location)
             .field("name", &self.name)
             .finish_non_exhaustive()
@@ -221,8 +224,8 @@ mod tests {
     }
 
     #[test]
-    fn ids_count_up_from_one() {
-        assert_eq!(TaskId::FIRST.as_u64(), 1);
-        assert_eq!(TaskId::FIRST.next().to_string(), "2");
+    fn numbers_count_up_from_one() {
+        assert_eq!(TaskNumber::FIRST.as_u64(), 1);
+        assert_eq!(TaskNumber::FIRST.next().to_string(), "2");
     }
 }
