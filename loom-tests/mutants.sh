@@ -37,6 +37,7 @@ start_ignores_cancel                         blocking  cancel_races_the_worker_c
 shutdown_wakes_no_worker                     blocking  submit_races_shutdown
 retire_with_jobs_queued                      blocking  submit_races_idle_exit
 spinner_sleeps_without_looking               blocking  a_submit_racing_the_spinning_worker_is_not_missed
+publish_before_counting_idle                 blocking  a_sequential_submit_reuses_the_idle_worker
 child_wake_skips_the_parent                  blocking  as_completed_sees_every_completion
 ready_set_forgets_the_parent                 compose   a_group_child_woken_from_another_thread_completes_the_group
 no_grant_after_queueing                      sync      a_semaphore_excludes_and_conserves_permits

@@ -124,3 +124,17 @@ fn a_submit_racing_the_spinning_worker_is_not_missed() {
         pool.shutdown(true, false);
     });
 }
+
+/// A caller submits one job at a time and waits for each result: the worker must count itself
+/// idle before the result wakes the caller, so that the next submit finds it idle. Property: one
+/// worker serves both jobs, in every interleaving (concurrent.futures reuses idle threads).
+#[test]
+fn a_sequential_submit_reuses_the_idle_worker() {
+    loom::model(|| {
+        let pool = ThreadPoolExecutor::new(2);
+        assert_eq!(pool.submit(|| 1).result().unwrap(), 1);
+        assert_eq!(pool.submit(|| 2).result().unwrap(), 2);
+        assert_eq!(pool.worker_count(), 1, "a second thread was started");
+        pool.shutdown(true, false);
+    });
+}

@@ -235,6 +235,22 @@ fn dropping_the_pool_waits_for_its_jobs() {
 }
 
 #[test]
+fn sequential_jobs_reuse_the_idle_worker() {
+    // The worker must count itself idle before the result wakes the submitter: otherwise the
+    // next submit sees nobody idle and starts a second thread. Many fresh pools, because the
+    // race is in the first hand-back of each.
+    let mut counts = Vec::new();
+    for _ in 0..100 {
+        let pool = ThreadPoolExecutor::new(4);
+        for _ in 0..3 {
+            pool.submit(|| ()).result().unwrap();
+        }
+        counts.push(pool.worker_count());
+    }
+    assert!(counts.iter().all(|&count| count == 1), "{counts:?}");
+}
+
+#[test]
 fn threads_start_lazily_and_stay_within_the_limit() {
     let pool = ThreadPoolExecutor::new(3);
     assert_eq!(pool.worker_count(), 0);

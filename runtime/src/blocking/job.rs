@@ -157,8 +157,11 @@ impl<T> JobCell<T> {
 
 /// A job as it sits in the pool's queue: type-erased so that one queue holds every job.
 pub(crate) trait Job: Send {
-    /// Runs the job on the calling worker thread (or skips it if it was cancelled).
-    fn run(self: Box<Self>);
+    /// Runs the job on the calling worker thread (or skips it if it was cancelled), calling
+    /// `before_publish` once, after the closure returned and before its result can wake anyone.
+    /// The worker counts itself idle there: whoever the result wakes may submit the next job at
+    /// once, and must find this worker idle rather than start another thread.
+    fn run(self: Box<Self>, before_publish: &mut dyn FnMut());
 }
 
 /// The closure and the cell it reports to. Dropped without running (queue drained by
@@ -183,14 +186,21 @@ where
     F: FnOnce() -> T + Send,
     T: Send,
 {
-    fn run(mut self: Box<Self>) {
+    fn run(mut self: Box<Self>, before_publish: &mut dyn FnMut()) {
         let function = self.function.take().expect("a job runs once");
         if !self.cell.start() {
+            before_publish();
             return; // cancelled while queued
         }
         // A panicking job must not take its worker down: the panic becomes the job's result.
         let result = catch_unwind(AssertUnwindSafe(function)).map_err(JoinError::panic);
+        if !mutant("publish_before_counting_idle") {
+            before_publish();
+        }
         self.cell.finish(result);
+        if mutant("publish_before_counting_idle") {
+            before_publish();
+        }
     }
 }
 
@@ -215,7 +225,7 @@ mod tests {
     #[test]
     fn a_job_runs_and_reports() {
         let cell = JobCell::queued();
-        Box::new(QueuedJob::new(|| 5, cell.clone())).run();
+        Box::new(QueuedJob::new(|| 5, cell.clone())).run(&mut || {});
         assert!(cell.is_done() && !cell.is_cancelled());
         assert_eq!(result_of(&cell).unwrap(), 5);
     }
@@ -226,7 +236,7 @@ mod tests {
         let job = Box::new(QueuedJob::new(|| unreachable!("cancelled"), cell.clone()));
         assert!(cell.cancel());
         assert!(!cell.cancel(), "cancel succeeds once");
-        job.run();
+        job.run(&mut || {});
         assert!(cell.is_cancelled());
         let error: JoinError = result_of::<()>(&cell).unwrap_err();
         assert!(error.is_cancelled());
@@ -245,7 +255,7 @@ mod tests {
     #[test]
     fn a_panicking_job_reports_the_panic() {
         let cell = JobCell::<()>::queued();
-        Box::new(QueuedJob::new(|| panic!("job failed"), cell.clone())).run();
+        Box::new(QueuedJob::new(|| panic!("job failed"), cell.clone())).run(&mut || {});
         let error = result_of(&cell).unwrap_err();
         assert!(error.is_panic());
     }

@@ -11,7 +11,9 @@
 //!   another until each has its own — blocking jobs never wait behind each other while the pool
 //!   is below its limit.
 //! - **Reuse.** A worker runs jobs from the queue until it is empty, then waits on a condition
-//!   variable for more.
+//!   variable for more. It counts itself idle as soon as a job's closure returns, *before* the
+//!   result wakes whoever waits for it: a caller that submits one job at a time must find the
+//!   worker idle, or every second submit would start a thread (concurrent.futures' idle count).
 //! - **Retire when idle.** A worker that waited `idle_timeout` with nothing to do exits. Its
 //!   `JoinHandle` goes to a reaping list, joined at the next submit or shutdown, so that no exited
 //!   thread is left unjoined and `shutdown(wait = true)` can join *every* thread it ever started.
@@ -109,8 +111,13 @@ struct PoolShared {
 
 struct PoolState {
     queue: VecDeque<Box<dyn Job>>,
-    /// Workers not running a job (waiting, or about to look at the queue).
+    /// Workers not running a job (waiting, or about to look at the queue). A worker counts
+    /// itself idle as soon as its job's closure returns, *before* the result wakes anyone (see
+    /// `worker`).
     idle: usize,
+    /// Idle workers still handing a result back (between counting themselves idle and waking
+    /// the waiter): the job is not over for a paused clock until the waiter has been woken.
+    handing_back: usize,
     /// Workers blocked on `work` (a subset of `idle`): only then does a submit need to signal
     /// the condvar, whose `notify_one` is a system call even when nobody waits.
     sleeping: usize,
@@ -180,6 +187,7 @@ impl ThreadPoolBuilder {
                 state: Mutex::new(PoolState {
                     queue: VecDeque::new(),
                     idle: 0,
+                    handing_back: 0,
                     sleeping: 0,
                     workers: 0,
                     shutdown: false,
@@ -403,7 +411,7 @@ impl ThreadPoolExecutor {
     /// Whether a job is queued or running: what holds a paused clock back (`time/clock.rs`).
     pub(crate) fn is_busy(&self) -> bool {
         let state = lock(&self.shared.state);
-        !state.queue.is_empty() || state.idle < state.workers
+        !state.queue.is_empty() || state.idle < state.workers || state.handing_back > 0
     }
 
     /// The number of worker threads alive now.
@@ -489,12 +497,26 @@ fn worker(shared: &Arc<PoolShared>, key: usize) {
                 let _ = grow(shared, &mut state);
             }
             drop(state);
+            // Idle again before the result wakes its waiter, who may submit the next job at once
+            // (a sequential caller): it must find this worker idle, or it starts a second thread
+            // (concurrent.futures counts idle workers the same way).
+            let mut counted_idle = false;
+            let mut count_idle = || {
+                let mut state = lock(&shared.state);
+                state.idle += 1;
+                state.handing_back += 1;
+                counted_idle = true;
+            };
             // A job catches its closure's panic, but the waker it wakes and the result it may
             // drop (nobody wanted it) are foreign code too: whatever they do, this worker comes
-            // back to count itself idle, or the pool would count a dead thread as a worker.
-            foreign::quietly(|| job.run());
+            // back and counts itself idle, or the pool would count a dead thread as a worker.
+            foreign::quietly(|| job.run(&mut count_idle));
             state = lock(&shared.state);
-            state.idle += 1;
+            if counted_idle {
+                state.handing_back -= 1;
+            } else {
+                state.idle += 1;
+            }
             spun = false;
             continue;
         }
