@@ -4,7 +4,7 @@
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Barrier};
+use std::sync::{mpsc, Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{gated_jobs, within};
@@ -123,6 +123,101 @@ fn map_keeps_input_order() {
         .map(Result::unwrap)
         .collect();
     assert_eq!(results, [40, 10, 30, 0, 20]);
+}
+
+/// A job for `map` tests: records that it ran, and job `1` waits until `gate` is opened (or
+/// dropped), so the test knows which jobs have started when it acts.
+fn recording_job(
+    started: &Arc<Mutex<Vec<u64>>>,
+    job_one_running: mpsc::Sender<()>,
+    gate: mpsc::Receiver<()>,
+) -> impl Fn(u64) -> u64 + Send + Sync + 'static {
+    let started = started.clone();
+    let gate = Mutex::new(gate);
+    move |i| {
+        started.lock().unwrap().push(i);
+        if i == 1 {
+            job_one_running.send(()).unwrap();
+            let _ = gate.lock().unwrap().recv();
+        }
+        i * 10
+    }
+}
+
+#[test]
+fn dropping_a_map_early_cancels_the_jobs_not_started() {
+    let pool = ThreadPoolExecutor::new(1);
+    let started = Arc::new(Mutex::new(Vec::new()));
+    let (job_one_running, running) = mpsc::channel();
+    let (open, gate) = mpsc::channel::<()>();
+    let mut results = pool.map(recording_job(&started, job_one_running, gate), 0..6);
+    assert_eq!(results.next().unwrap().unwrap(), 0);
+    running.recv().unwrap(); // job 1 runs; jobs 2..6 are queued
+    drop(results);
+    drop(open);
+    pool.shutdown(true, false);
+    assert_eq!(
+        *started.lock().unwrap(),
+        [0, 1],
+        "queued jobs were cancelled"
+    );
+}
+
+#[test]
+fn a_map_with_a_timeout_stops_at_the_deadline_and_cancels_the_rest() {
+    let pool = ThreadPoolExecutor::new(1);
+    let started = Arc::new(Mutex::new(Vec::new()));
+    let (job_one_running, running) = mpsc::channel();
+    let (open, gate) = mpsc::channel::<()>();
+    let mut results = pool
+        .map(recording_job(&started, job_one_running, gate), 0..6)
+        .timeout(Duration::from_millis(50));
+    assert_eq!(results.next().unwrap().unwrap().unwrap(), 0);
+    running.recv().unwrap();
+    // Job 1 waits for the gate, which opens only after the map gave up.
+    assert!(results.next().unwrap().is_err(), "the deadline passed");
+    assert!(results.next().is_none(), "nothing after the timeout");
+    drop(open);
+    pool.shutdown(true, false);
+    assert_eq!(*started.lock().unwrap(), [0, 1]);
+}
+
+#[test]
+fn a_buffered_map_keeps_at_most_buffersize_jobs_in_flight() {
+    let pool = ThreadPoolExecutor::new(4);
+    let submitted = Arc::new(AtomicUsize::new(0));
+    let items = {
+        let submitted = submitted.clone();
+        (0..100u64).inspect(move |_| {
+            submitted.fetch_add(1, Ordering::SeqCst);
+        })
+    };
+    let mut results = pool.map_buffered(|i: u64| i + 1, items, 3);
+    assert_eq!(
+        submitted.load(Ordering::SeqCst),
+        3,
+        "only the first window is submitted"
+    );
+    assert_eq!(results.next().unwrap().unwrap(), 1);
+    assert_eq!(
+        submitted.load(Ordering::SeqCst),
+        4,
+        "one more for each result taken"
+    );
+    let rest: Vec<u64> = results.map(Result::unwrap).collect();
+    assert_eq!(rest, (2..=100).collect::<Vec<_>>());
+    assert_eq!(submitted.load(Ordering::SeqCst), 100);
+}
+
+#[test]
+fn a_buffered_map_of_an_endless_iterator_can_be_closed() {
+    let pool = ThreadPoolExecutor::new(2);
+    let firsts: Vec<u64> = pool
+        .map_buffered(|i: u64| i * 2, 0.., 4)
+        .take(5)
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(firsts, [0, 2, 4, 6, 8]);
 }
 
 #[test]

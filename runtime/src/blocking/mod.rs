@@ -24,6 +24,6 @@ mod pool;
 mod pool_future;
 
 pub use as_completed::{as_completed, AsCompleted};
-pub use map::Map;
+pub use map::{Map, MapTimeout};
 pub use pool::{ThreadPoolBuilder, ThreadPoolExecutor};
 pub use pool_future::PoolFuture;

@@ -241,45 +241,14 @@ impl ThreadPoolExecutor {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let mut state = lock(&self.shared.state);
-        if state.shutdown {
-            return PoolFuture::new(JobCell::refused());
-        }
-        let cell = JobCell::queued();
-        state
-            .queue
-            .push_back(Box::new(QueuedJob::new(function, cell.clone())));
-        self.shared
-            .queued
-            .store(state.queue.len(), Ordering::Release);
-        let spawn_error = grow(&self.shared, &mut state).err();
-        let retired = std::mem::take(&mut state.retired);
-        // A spinning worker will see the job; otherwise a sleeping one needs the signal.
-        let signal = state.sleeping > 0 && !self.shared.spinning.load(Ordering::Acquire);
-        if let (Some(error), 0) = (spawn_error, state.workers) {
-            // Nobody will ever run the job: take it back (it is the last one, we hold the lock)
-            // and report, rather than leave a future that never completes.
-            let job = state.queue.pop_back();
-            drop(state);
-            drop(job);
-            panic!(
-                "evloop: could not start a thread-pool worker ({error}); the process may be at \
-                 its thread limit (see `ulimit -u`)"
-            );
-        }
-        drop(state);
-        // Signalled after unlocking: a worker woken while we still held the lock would only
-        // block on it again (one more context switch per job).
-        if signal {
-            self.shared.work.notify_one();
-        }
-        join_all(retired);
-        PoolFuture::new(cell)
+        submit(&self.shared, function)
     }
 
     /// Runs `function` on every item, on the pool, and returns the results *in input order* —
     /// Python's `executor.map`. Every job is submitted before the first result is awaited; the
-    /// iterator blocks for each result in turn.
+    /// iterator blocks for each result in turn. Dropping it cancels the jobs no worker has
+    /// started; [`Map::timeout`] gives up at a deadline. For a long or endless input, use
+    /// [`map_buffered`](ThreadPoolExecutor::map_buffered).
     ///
     /// # Examples
     ///
@@ -298,16 +267,65 @@ impl ThreadPoolExecutor {
         F: Fn(I::Item) -> T + Send + Sync + 'static,
         T: Send + 'static,
     {
+        Map::submitted(self.submitting(function, items.into_iter()).collect())
+    }
+
+    /// Like [`map`](ThreadPoolExecutor::map), but with at most `buffersize` jobs submitted and
+    /// not yet taken (Python 3.14's `map(buffersize=)`): the first `buffersize` items are
+    /// submitted now, and each result taken submits the next item. `items` is read lazily, so it
+    /// may be endless.
+    ///
+    /// # Panics
+    ///
+    /// If `buffersize` is zero: no job would ever be submitted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = evloop::blocking::ThreadPoolExecutor::new(4);
+    /// // An endless input: only 8 jobs are ever ahead of the consumer.
+    /// let evens: Vec<u64> = pool
+    ///     .map_buffered(|n: u64| n * 2, 0.., 8)
+    ///     .take(3)
+    ///     .map(Result::unwrap)
+    ///     .collect();
+    /// assert_eq!(evens, [0, 2, 4]);
+    /// ```
+    pub fn map_buffered<I, F, T>(&self, function: F, items: I, buffersize: usize) -> Map<T>
+    where
+        I: IntoIterator,
+        I::IntoIter: 'static,
+        I::Item: Send + 'static,
+        F: Fn(I::Item) -> T + Send + Sync + 'static,
+        T: Send + 'static,
+    {
+        assert!(
+            buffersize > 0,
+            "map_buffered needs buffersize > 0 (the number of jobs submitted ahead)"
+        );
+        Map::buffered(
+            Box::new(self.submitting(function, items.into_iter())),
+            buffersize,
+        )
+    }
+
+    /// `items`, each submitted as a job running `function` when the iterator reaches it.
+    fn submitting<It, F, T>(&self, function: F, items: It) -> impl Iterator<Item = PoolFuture<T>>
+    where
+        It: Iterator,
+        It::Item: Send + 'static,
+        F: Fn(It::Item) -> T + Send + Sync + 'static,
+        T: Send + 'static,
+    {
         // Shared by every job; not part of any cross-thread protocol, hence std's `Arc`.
         let function = std::sync::Arc::new(function);
-        let futures = items
-            .into_iter()
-            .map(|item| {
-                let function = function.clone();
-                self.submit(move || function(item))
-            })
-            .collect();
-        Map::new(futures)
+        // The pool's shared half, not the executor: a buffered map may outlive the executor, and
+        // submits after its shutdown are refused like any other.
+        let shared = self.shared.clone();
+        items.map(move |item| {
+            let function = function.clone();
+            submit(&shared, move || function(item))
+        })
     }
 
     /// Stops accepting jobs. With `cancel_futures`, jobs still queued are cancelled (their
@@ -440,6 +458,46 @@ impl fmt::Debug for ThreadPoolExecutor {
             .field("shutdown", &state.shutdown)
             .finish()
     }
+}
+
+/// Queues `function` on the pool behind `shared` (see [`ThreadPoolExecutor::submit`]).
+fn submit<F, T>(shared: &Arc<PoolShared>, function: F) -> PoolFuture<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let mut state = lock(&shared.state);
+    if state.shutdown {
+        return PoolFuture::new(JobCell::refused());
+    }
+    let cell = JobCell::queued();
+    state
+        .queue
+        .push_back(Box::new(QueuedJob::new(function, cell.clone())));
+    shared.queued.store(state.queue.len(), Ordering::Release);
+    let spawn_error = grow(shared, &mut state).err();
+    let retired = std::mem::take(&mut state.retired);
+    // A spinning worker will see the job; otherwise a sleeping one needs the signal.
+    let signal = state.sleeping > 0 && !shared.spinning.load(Ordering::Acquire);
+    if let (Some(error), 0) = (spawn_error, state.workers) {
+        // Nobody will ever run the job: take it back (it is the last one, we hold the lock)
+        // and report, rather than leave a future that never completes.
+        let job = state.queue.pop_back();
+        drop(state);
+        drop(job);
+        panic!(
+            "evloop: could not start a thread-pool worker ({error}); the process may be at \
+                 its thread limit (see `ulimit -u`)"
+        );
+    }
+    drop(state);
+    // Signalled after unlocking: a worker woken while we still held the lock would only
+    // block on it again (one more context switch per job).
+    if signal {
+        shared.work.notify_one();
+    }
+    join_all(retired);
+    PoolFuture::new(cell)
 }
 
 /// Starts workers while the queue is longer than the idle workers can take in, up to the limit
