@@ -122,6 +122,34 @@ where
     wait_on_thread(future, None).expect("no deadline: waits to the end")
 }
 
+/// Like [`block_plain_thread`], for at most `timeout`: `None` if the future did not complete in
+/// time. It is polled once more at the deadline (a grant that arrived just then is taken, not
+/// passed over), and left intact otherwise: the caller drops it, which cancels it (every
+/// primitive's future is cancel-safe), or takes back what it holds.
+///
+/// # Panics
+///
+/// On a loop thread, as [`refuse_on_a_loop`].
+#[track_caller]
+pub(crate) fn block_plain_thread_for<F>(
+    future: &mut F,
+    timeout: Duration,
+    call: &str,
+    instead: &str,
+) -> Option<F::Output>
+where
+    F: Future + Unpin,
+{
+    refuse_on_a_loop(call, instead);
+    let deadline = Instant::now().checked_add(timeout);
+    wait_on_thread(future, deadline).or_else(|| {
+        match Pin::new(future).poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(output) => Some(output),
+            Poll::Pending => None,
+        }
+    })
+}
+
 /// The rule for every call that blocks its thread (`result`, `*_blocking`, a waiting
 /// `shutdown`...): not on a thread that runs an evloop loop. Blocking there stops the loop and
 /// every task on it while the call waits, and if what it waits for needs the loop (a task, a job

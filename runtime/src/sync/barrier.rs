@@ -22,8 +22,10 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use super::wait_queue::{Removed, WaitQueue, Wakers};
+use crate::park::{block_plain_thread, block_plain_thread_for};
 use crate::shim::{lock, mutant, Mutex};
 
 /// A rendezvous point for a fixed number of tasks, reusable round after round.
@@ -91,6 +93,65 @@ impl Barrier {
             barrier: self,
             queued: None,
         }
+    }
+
+    /// Waits from a plain thread, blocking it until the barrier trips — `threading.Barrier.wait()`.
+    /// Threads and tasks may meet at the same barrier.
+    ///
+    /// # Errors
+    ///
+    /// As [`wait`](Barrier::wait).
+    ///
+    /// # Panics
+    ///
+    /// On an evloop loop thread, which would stop while it waits: use `wait().await` there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evloop::sync::Barrier;
+    ///
+    /// let meeting = Barrier::new(3);
+    /// let mut indexes: Vec<usize> = std::thread::scope(|scope| {
+    ///     let threads: Vec<_> = (0..3).map(|_| scope.spawn(|| meeting.wait_blocking())).collect();
+    ///     threads.into_iter().map(|thread| thread.join().unwrap().unwrap()).collect()
+    /// });
+    /// indexes.sort();
+    /// assert_eq!(indexes, [0, 1, 2]);
+    /// ```
+    #[track_caller]
+    pub fn wait_blocking(&self) -> Result<usize, BrokenBarrier> {
+        block_plain_thread(
+            &mut self.wait(),
+            "Barrier::wait_blocking",
+            "use `wait().await`",
+        )
+    }
+
+    /// Like [`wait_blocking`](Barrier::wait_blocking), giving up after `timeout`. As with
+    /// `threading.Barrier.wait(timeout)`, giving up *breaks* the barrier, so the parties that
+    /// did arrive are not left waiting for one that will not come: they, and this caller, get
+    /// [`BrokenBarrier`] until [`reset`](Barrier::reset). (A cancelled `wait().await` only leaves
+    /// the round instead, as in asyncio.) If the barrier tripped just as the time ran out, the
+    /// caller was released and gets `Ok`.
+    ///
+    /// # Errors
+    ///
+    /// [`BrokenBarrier`] if it timed out, or was broken or reset while waiting.
+    ///
+    /// # Panics
+    ///
+    /// On an evloop loop thread: use `timeout(d, wait()).await` there.
+    #[track_caller]
+    pub fn wait_blocking_timeout(&self, timeout: Duration) -> Result<usize, BrokenBarrier> {
+        let mut wait = self.wait();
+        block_plain_thread_for(
+            &mut wait,
+            timeout,
+            "Barrier::wait_blocking_timeout",
+            "use `evloop::time::timeout(d, barrier.wait()).await`",
+        )
+        .unwrap_or_else(|| wait.give_up())
     }
 
     /// How many tasks must arrive to trip the barrier.
@@ -205,6 +266,35 @@ impl Future for BarrierWait<'_> {
         drop(state);
         self.queued = None;
         Poll::Ready(outcome)
+    }
+}
+
+impl BarrierWait<'_> {
+    /// A timed-out thread's exit (`wait_blocking_timeout`): unless the barrier tripped for this
+    /// waiter meanwhile, breaks the round it waits in, under the same lock a trip takes, so a
+    /// trip and a break cannot both happen (nor the break hit the next round).
+    fn give_up(mut self) -> Result<usize, BrokenBarrier> {
+        let Some(queued) = self.queued.take() else {
+            unreachable!("a barrier wait that timed out has arrived and not returned")
+        };
+        let barrier = self.barrier;
+        let mut wakers = Wakers::new();
+        let outcome = {
+            let mut state = lock(&barrier.state);
+            if state.waiters.remove(queued.key) != Removed::Waiting {
+                Ok(queued.index) // tripped just in time
+            } else {
+                if !state.broken && state.generation == queued.generation {
+                    state.broken = true;
+                    state.arrived = 0;
+                    state.generation += 1;
+                    state.waiters.wake_waiting(&mut wakers);
+                }
+                Err(BrokenBarrier(()))
+            }
+        };
+        wakers.wake_all();
+        outcome
     }
 }
 

@@ -25,10 +25,12 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use super::mutex::{Mutex, MutexGuard};
 use super::semaphore::Acquire;
 use super::wait_queue::{Removed, WaitQueue, Wakers};
+use crate::park::{block_plain_thread, block_plain_thread_for};
 use crate::shim::{lock, mutant, Mutex as StateLock};
 
 /// A condition variable for tasks: wait with a [`Mutex`] released until notified.
@@ -81,6 +83,99 @@ impl Condition {
         }
     }
 
+    /// Like [`wait`](Condition::wait), but stops waiting for a notification after `timeout`; the
+    /// mutex is re-locked either way, and the guard comes back with `true` if the time ran out
+    /// before a notification (asyncio's `wait_for(cond.wait(), t)` re-acquires the lock the same
+    /// way; Rust's `Condvar::wait_timeout` has this shape). A notification that arrives while the
+    /// guard is being re-locked counts: `false` then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use evloop::sync::{Condition, Mutex};
+    ///
+    /// evloop::run(async {
+    ///     let (data, changed) = (Mutex::new(0), Condition::new());
+    ///     let (guard, timed_out) = changed.wait_timeout(data.lock().await, Duration::from_millis(5)).await;
+    ///     assert!(timed_out);
+    ///     assert_eq!(*guard, 0); // the lock is held again
+    /// });
+    /// ```
+    pub async fn wait_timeout<'a, T>(
+        &'a self,
+        guard: MutexGuard<'a, T>,
+        timeout: Duration,
+    ) -> (MutexGuard<'a, T>, bool) {
+        let mut wait = self.wait(guard);
+        match crate::time::timeout(timeout, &mut wait).await {
+            Ok(guard) => (guard, false),
+            Err(_) => match wait.stop_waiting() {
+                Ok(notified) => (wait.await, !notified),
+                Err(guard) => (guard, true),
+            },
+        }
+    }
+
+    /// Waits from a plain thread, blocking it: unlocks `guard`'s mutex, waits to be notified,
+    /// locks it again (see [`wait`](Condition::wait)). Threads and tasks may wait on, and notify,
+    /// the same condition.
+    ///
+    /// # Panics
+    ///
+    /// On an evloop loop thread, which would stop while it waits: use `wait(guard).await` there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evloop::sync::{Condition, Mutex};
+    ///
+    /// let (ready, changed) = (Mutex::new(false), Condition::new());
+    /// std::thread::scope(|scope| {
+    ///     scope.spawn(|| {
+    ///         let mut ready_now = ready.lock_blocking();
+    ///         while !*ready_now {
+    ///             ready_now = changed.wait_blocking(ready_now);
+    ///         }
+    ///     });
+    ///     *ready.lock_blocking() = true;
+    ///     changed.notify_all();
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn wait_blocking<'a, T>(&'a self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        block_plain_thread(
+            &mut self.wait(guard),
+            "Condition::wait_blocking",
+            "use `wait(guard).await`",
+        )
+    }
+
+    /// Like [`wait_blocking`](Condition::wait_blocking), but stops waiting for a notification
+    /// after `timeout` (`threading.Condition.wait(timeout)`, `Condvar::wait_timeout`): the guard
+    /// comes back either way, with `true` if the time ran out.
+    ///
+    /// # Panics
+    ///
+    /// On an evloop loop thread: use [`wait_timeout`](Condition::wait_timeout) there.
+    #[track_caller]
+    pub fn wait_blocking_timeout<'a, T>(
+        &'a self,
+        guard: MutexGuard<'a, T>,
+        timeout: Duration,
+    ) -> (MutexGuard<'a, T>, bool) {
+        let mut wait = self.wait(guard);
+        let call = "Condition::wait_blocking_timeout";
+        let instead = "use `wait_timeout(guard, d).await`";
+        if let Some(guard) = block_plain_thread_for(&mut wait, timeout, call, instead) {
+            return (guard, false);
+        }
+        match wait.stop_waiting() {
+            Ok(notified) => (block_plain_thread(&mut wait, call, instead), !notified),
+            Err(guard) => (guard, true),
+        }
+    }
+
     /// Waits until `predicate` holds for the guarded data, then returns the guard (at once if it
     /// already holds). The predicate runs with the mutex locked.
     pub async fn wait_for<'a, T>(
@@ -92,6 +187,11 @@ impl Condition {
             guard = self.wait(guard).await;
         }
         guard
+    }
+
+    /// How many tasks and threads wait for a notification right now.
+    pub fn n_waiting(&self) -> usize {
+        lock(&self.waiters).len()
     }
 
     /// Wakes the `n` longest-waiting tasks; returns how many there were. Usually called with the
@@ -131,10 +231,12 @@ enum Stage<'a, T> {
     Holding(MutexGuard<'a, T>),
     /// Queued on the condition, the mutex released.
     Waiting { key: usize, mutex: &'a Mutex<T> },
-    /// Notified; waiting for the mutex again.
+    /// Waiting for the mutex again: notified, or no longer waiting for a notification (a timed
+    /// wait that ran out).
     Relocking {
         acquire: Acquire<'a>,
         mutex: &'a Mutex<T>,
+        notified: bool,
     },
     /// Returned the guard.
     Done,
@@ -165,20 +267,60 @@ impl<'a, T> Future for ConditionWait<'a, T> {
                         this.stage = Stage::Waiting { key, mutex };
                         return Poll::Pending;
                     }
-                    let acquire = mutex.holder().acquire();
-                    this.stage = Stage::Relocking { acquire, mutex };
+                    this.stage = Stage::relocking(mutex, true);
                 }
-                Stage::Relocking { mut acquire, mutex } => {
+                Stage::Relocking {
+                    mut acquire,
+                    mutex,
+                    notified,
+                } => {
                     return match Pin::new(&mut acquire).poll(cx) {
                         Poll::Ready(permit) => Poll::Ready(mutex.guard(permit)),
                         Poll::Pending => {
-                            this.stage = Stage::Relocking { acquire, mutex };
+                            this.stage = Stage::Relocking {
+                                acquire,
+                                mutex,
+                                notified,
+                            };
                             Poll::Pending
                         }
                     };
                 }
                 Stage::Done => panic!("ConditionWait polled after it returned the guard"),
             }
+        }
+    }
+}
+
+impl<'a, T> Stage<'a, T> {
+    /// Waiting for `mutex` again, `notified` or not.
+    fn relocking(mutex: &'a Mutex<T>, notified: bool) -> Stage<'a, T> {
+        Stage::Relocking {
+            acquire: mutex.holder().acquire(),
+            mutex,
+            notified,
+        }
+    }
+}
+
+impl<'a, T> ConditionWait<'a, T> {
+    /// Stops waiting for a notification (a timed wait ran out) and goes on to re-lock the mutex.
+    /// Returns whether it had been notified after all: a notification granted just before this
+    /// is kept, not passed on, and the wait counts as notified. `Err` with the guard if the wait
+    /// never began (it was never polled): the lock is still held.
+    fn stop_waiting(&mut self) -> Result<bool, MutexGuard<'a, T>> {
+        match std::mem::replace(&mut self.stage, Stage::Done) {
+            Stage::Waiting { key, mutex } => {
+                let notified = lock(&self.condition.waiters).remove(key) != Removed::Waiting;
+                self.stage = Stage::relocking(mutex, notified);
+                Ok(notified)
+            }
+            relocking @ Stage::Relocking { notified, .. } => {
+                self.stage = relocking;
+                Ok(notified)
+            }
+            Stage::Holding(guard) => Err(guard),
+            Stage::Done => unreachable!("a condition wait that returned its guard timed out"),
         }
     }
 }
@@ -194,7 +336,7 @@ impl<T> Drop for ConditionWait<'_, T> {
                 removed != Removed::Waiting
             }
             // Notified, but the caller never got the guard back: the notification is not used.
-            Stage::Relocking { .. } => true,
+            Stage::Relocking { notified, .. } => notified,
             Stage::Holding(_) | Stage::Done => false,
         };
         if notification_unused && !mutant("cancelled_waiter_keeps_its_notification") {

@@ -10,10 +10,13 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use super::wait_queue::{WaitQueue, Wakers};
 use crate::coop;
+use crate::park::{block_plain_thread, block_plain_thread_for};
 use crate::shim::{lock, mutant, Mutex};
+use crate::time::Elapsed;
 
 /// An event flag: [`set`](Event::set) wakes every waiter; [`wait`](Event::wait) returns once it is
 /// set.
@@ -76,6 +79,11 @@ impl Event {
         lock(&self.state).set = false;
     }
 
+    /// How many tasks and threads wait for the flag right now.
+    pub fn n_waiting(&self) -> usize {
+        lock(&self.state).waiters.len()
+    }
+
     /// Whether the flag is set.
     pub fn is_set(&self) -> bool {
         lock(&self.state).set
@@ -87,6 +95,54 @@ impl Event {
             event: self,
             key: None,
         }
+    }
+
+    /// Blocks a plain thread until the flag is set (at once if it is) — `threading.Event.wait()`.
+    ///
+    /// # Panics
+    ///
+    /// On an evloop loop thread, which would stop while it waits: use `wait().await` there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evloop::sync::Event;
+    ///
+    /// let ready = Event::new();
+    /// std::thread::scope(|scope| {
+    ///     let waiter = scope.spawn(|| ready.wait_blocking());
+    ///     ready.set();
+    ///     waiter.join().unwrap();
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn wait_blocking(&self) {
+        block_plain_thread(
+            &mut self.wait(),
+            "Event::wait_blocking",
+            "use `wait().await`",
+        );
+    }
+
+    /// Like [`wait_blocking`](Event::wait_blocking), giving up after `timeout`
+    /// (`threading.Event.wait(timeout)`).
+    ///
+    /// # Errors
+    ///
+    /// [`Elapsed`] if the flag was not set in time.
+    ///
+    /// # Panics
+    ///
+    /// On an evloop loop thread: use `timeout(d, wait()).await` there.
+    #[track_caller]
+    pub fn wait_blocking_timeout(&self, timeout: Duration) -> Result<(), Elapsed> {
+        block_plain_thread_for(
+            &mut self.wait(),
+            timeout,
+            "Event::wait_blocking_timeout",
+            "use `evloop::time::timeout(d, event.wait()).await`",
+        )
+        .ok_or_else(Elapsed::new)
     }
 }
 

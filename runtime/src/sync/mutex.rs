@@ -20,9 +20,11 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
+use std::time::Duration;
 
 use super::semaphore::{NoPermits, Semaphore, SemaphorePermit};
 use crate::shim::UnsafeCell;
+use crate::time::Elapsed;
 
 /// An asynchronous mutex: [`lock`](Mutex::lock) waits (without blocking the thread) until the
 /// data is free, first come, first served.
@@ -91,6 +93,57 @@ impl<T> Mutex<T> {
         self.guard(permit)
     }
 
+    /// Takes the mutex from a plain thread, blocking it until the mutex is free. Threads and tasks
+    /// queue together, first come, first served: a thread's turn comes as a task's would.
+    ///
+    /// # Panics
+    ///
+    /// On an evloop loop thread, which would stop while it waits: use `lock().await` there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use evloop::sync::Mutex;
+    ///
+    /// let total = Arc::new(Mutex::new(0));
+    /// let threads: Vec<_> = (0..4)
+    ///     .map(|_| {
+    ///         let total = total.clone();
+    ///         std::thread::spawn(move || *total.lock_blocking() += 1)
+    ///     })
+    ///     .collect();
+    /// threads.into_iter().for_each(|thread| thread.join().unwrap());
+    /// assert_eq!(*total.lock_blocking(), 4);
+    /// ```
+    #[track_caller]
+    pub fn lock_blocking(&self) -> MutexGuard<'_, T> {
+        let permit = self
+            .holder
+            .acquire_blocking_as("Mutex::lock_blocking", "`lock().await`");
+        self.guard(permit)
+    }
+
+    /// Like [`lock_blocking`](Mutex::lock_blocking), giving up after `timeout` (Python's
+    /// `lock.acquire(timeout=)`). Giving up leaves the queue as a cancelled `lock()` does.
+    ///
+    /// # Errors
+    ///
+    /// [`Elapsed`] if the mutex was not free in time.
+    ///
+    /// # Panics
+    ///
+    /// On an evloop loop thread: use `timeout(d, lock()).await` there.
+    #[track_caller]
+    pub fn lock_blocking_timeout(&self, timeout: Duration) -> Result<MutexGuard<'_, T>, Elapsed> {
+        let permit = self.holder.acquire_blocking_timeout_as(
+            timeout,
+            "Mutex::lock_blocking_timeout",
+            "`evloop::time::timeout(d, mutex.lock()).await`",
+        )?;
+        Ok(self.guard(permit))
+    }
+
     /// Takes the mutex if it is free and nobody is queued; never waits.
     ///
     /// # Errors
@@ -113,6 +166,11 @@ impl<T> Mutex<T> {
             mutex: self,
             _data: PhantomData,
         }
+    }
+
+    /// How many tasks and threads wait for the mutex right now.
+    pub fn n_waiting(&self) -> usize {
+        self.holder.n_waiting()
     }
 
     /// Whether someone holds the mutex right now.

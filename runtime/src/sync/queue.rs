@@ -45,12 +45,13 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use super::buffer::{Buffer, Fifo, Lifo, Priority};
 use super::wait_queue::{Removed, WaitQueue, Wakers};
 use crate::coop;
 use crate::foreign::{DropEach, FirstPanic};
-use crate::park::block_plain_thread;
+use crate::park::{block_plain_thread, block_plain_thread_for};
 use crate::shim::{lock, mutant, Mutex};
 
 /// A first-in, first-out queue (asyncio's `Queue`).
@@ -272,6 +273,67 @@ impl<T, B: Buffer<T>> GenericQueue<T, B> {
         block_plain_thread(&mut self.get(), "Queue::get_blocking", "use `get().await`")
     }
 
+    /// Like [`put_blocking`](GenericQueue::put_blocking), giving up after `timeout`
+    /// (`queue.Queue.put(item, timeout=)`).
+    ///
+    /// # Errors
+    ///
+    /// [`TryPutError::Full`] with `item` if no room came in time (Python's `queue.Full`), or
+    /// [`TryPutError::ShutDown`] with `item`.
+    ///
+    /// # Panics
+    ///
+    /// On an evloop loop thread: use `timeout(d, put(item)).await` there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use evloop::sync::{Queue, TryPutError};
+    ///
+    /// let queue = Queue::new(1);
+    /// queue.put_blocking_timeout("first", Duration::from_millis(10)).unwrap();
+    /// let refused = queue.put_blocking_timeout("second", Duration::from_millis(10));
+    /// assert!(matches!(refused, Err(TryPutError::Full("second"))));
+    /// ```
+    #[track_caller]
+    pub fn put_blocking_timeout(&self, item: T, timeout: Duration) -> Result<(), TryPutError<T>> {
+        let mut put = self.put(item);
+        match block_plain_thread_for(
+            &mut put,
+            timeout,
+            "Queue::put_blocking_timeout",
+            "use `evloop::time::timeout(d, queue.put(item)).await`",
+        ) {
+            Some(put) => put.map_err(|QueueShutDown(item)| TryPutError::ShutDown(item)),
+            None => Err(TryPutError::Full(put.take_item())),
+        }
+    }
+
+    /// Like [`get_blocking`](GenericQueue::get_blocking), giving up after `timeout`
+    /// (`queue.Queue.get(timeout=)`).
+    ///
+    /// # Errors
+    ///
+    /// [`TryGetError::Empty`] if no item came in time (Python's `queue.Empty`), or
+    /// [`TryGetError::ShutDown`].
+    ///
+    /// # Panics
+    ///
+    /// On an evloop loop thread: use `timeout(d, get()).await` there.
+    #[track_caller]
+    pub fn get_blocking_timeout(&self, timeout: Duration) -> Result<T, TryGetError> {
+        match block_plain_thread_for(
+            &mut self.get(),
+            timeout,
+            "Queue::get_blocking_timeout",
+            "use `evloop::time::timeout(d, queue.get()).await`",
+        ) {
+            Some(got) => got.map_err(|QueueShutDown(())| TryGetError::ShutDown),
+            None => Err(TryGetError::Empty),
+        }
+    }
+
     /// Marks one item taken with `get` as processed (for [`join`](GenericQueue::join)).
     ///
     /// # Errors
@@ -349,6 +411,17 @@ impl<T, B: Buffer<T>> GenericQueue<T, B> {
     /// Whether [`shutdown`](GenericQueue::shutdown) was called.
     pub fn is_shut_down(&self) -> bool {
         lock(&self.state).shut_down
+    }
+
+    /// How many tasks and threads wait in `get` right now (one already promised an item but not
+    /// yet resumed is not counted).
+    pub fn n_waiting_getters(&self) -> usize {
+        lock(&self.state).getters.len()
+    }
+
+    /// How many tasks and threads wait in `put` for room right now.
+    pub fn n_waiting_putters(&self) -> usize {
+        lock(&self.state).putters.len()
     }
 }
 
@@ -530,6 +603,16 @@ impl<T, B: Buffer<T>> Future for QueuePut<'_, T, B> {
         wakers.wake_all();
         panics.resume();
         Poll::Ready(outcome)
+    }
+}
+
+impl<T, B: Buffer<T>> QueuePut<'_, T, B> {
+    /// Gives up putting and hands the item back (a timed-out `put_blocking_timeout`); leaving
+    /// the queue is `Drop`'s work, as for a cancelled put.
+    fn take_item(mut self) -> T {
+        self.item
+            .take()
+            .expect("a pending put still holds its item")
     }
 }
 

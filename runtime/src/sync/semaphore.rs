@@ -35,10 +35,13 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use super::wait_queue::{Removed, WaitQueue, Wakers};
 use crate::coop;
+use crate::park::{block_plain_thread, block_plain_thread_for};
 use crate::shim::{lock, mutant, AtomicUsize, Mutex, Ordering};
+use crate::time::Elapsed;
 
 /// The word's low bit: the wait queue is not empty, so only lock holders may change the permits.
 const QUEUED: usize = 1;
@@ -85,6 +88,13 @@ pub struct Semaphore {
     waiters: Mutex<WaitQueue>,
 }
 
+impl Default for Semaphore {
+    /// One permit, as asyncio's `Semaphore()`.
+    fn default() -> Semaphore {
+        Semaphore::new(1)
+    }
+}
+
 impl Semaphore {
     /// A semaphore with `permits` permits.
     ///
@@ -126,6 +136,74 @@ impl Semaphore {
             need: permits,
             key: None,
         }
+    }
+
+    /// Takes one permit from a plain thread, blocking it until one is granted. Threads and tasks
+    /// queue together, first come, first served.
+    ///
+    /// # Panics
+    ///
+    /// On an evloop loop thread, which would stop while it waits: use `acquire().await` there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evloop::sync::Semaphore;
+    ///
+    /// let slots = Semaphore::new(2);
+    /// std::thread::scope(|scope| {
+    ///     for _ in 0..4 {
+    ///         scope.spawn(|| {
+    ///             let _slot = slots.acquire_blocking(); // at most two threads in here at once
+    ///             assert!(slots.available_permits() <= 1);
+    ///         });
+    ///     }
+    /// });
+    /// assert_eq!(slots.available_permits(), 2);
+    /// ```
+    #[track_caller]
+    pub fn acquire_blocking(&self) -> SemaphorePermit<'_> {
+        self.acquire_blocking_as("Semaphore::acquire_blocking", "`acquire().await`")
+    }
+
+    /// Like [`acquire_blocking`](Semaphore::acquire_blocking), giving up after `timeout`
+    /// (Python's `acquire(timeout=)`). Giving up leaves the queue as a cancelled `acquire()` does:
+    /// no permit is lost.
+    ///
+    /// # Errors
+    ///
+    /// [`Elapsed`] if no permit was granted in time.
+    ///
+    /// # Panics
+    ///
+    /// On an evloop loop thread: use `timeout(d, acquire()).await` there.
+    #[track_caller]
+    pub fn acquire_blocking_timeout(
+        &self,
+        timeout: Duration,
+    ) -> Result<SemaphorePermit<'_>, Elapsed> {
+        self.acquire_blocking_timeout_as(
+            timeout,
+            "Semaphore::acquire_blocking_timeout",
+            "`evloop::time::timeout(d, semaphore.acquire()).await`",
+        )
+    }
+
+    /// `acquire_blocking`, named `call` in the loop-thread panic (a mutex's lock is one).
+    #[track_caller]
+    pub(super) fn acquire_blocking_as(&self, call: &str, instead: &str) -> SemaphorePermit<'_> {
+        block_plain_thread(&mut self.acquire(), call, instead)
+    }
+
+    /// `acquire_blocking_timeout`, named `call` in the loop-thread panic.
+    #[track_caller]
+    pub(super) fn acquire_blocking_timeout_as(
+        &self,
+        timeout: Duration,
+        call: &str,
+        instead: &str,
+    ) -> Result<SemaphorePermit<'_>, Elapsed> {
+        block_plain_thread_for(&mut self.acquire(), timeout, call, instead).ok_or_else(Elapsed::new)
     }
 
     /// Takes a permit if one is free and nobody is queued; never waits.
@@ -178,6 +256,12 @@ impl Semaphore {
     /// The permits free right now.
     pub fn available_permits(&self) -> usize {
         self.word.load(Ordering::Acquire) / ONE
+    }
+
+    /// How many tasks and threads wait for permits right now (a waiter already granted its
+    /// permits but not yet resumed is not counted).
+    pub fn n_waiting(&self) -> usize {
+        lock(&self.waiters).len()
     }
 
     /// The fast path: takes `need` permits if nobody is queued and they are free.
@@ -407,6 +491,13 @@ pub struct BoundedSemaphore {
     outstanding: Mutex<usize>,
 }
 
+impl Default for BoundedSemaphore {
+    /// One permit, as asyncio's `BoundedSemaphore()`.
+    fn default() -> BoundedSemaphore {
+        BoundedSemaphore::new(1)
+    }
+}
+
 impl BoundedSemaphore {
     /// A semaphore with `permits` permits, which is also its bound.
     pub fn new(permits: usize) -> BoundedSemaphore {
@@ -459,6 +550,48 @@ impl BoundedSemaphore {
         }
     }
 
+    /// Takes one permit from a plain thread, blocking it until one is granted (see
+    /// [`Semaphore::acquire_blocking`]).
+    ///
+    /// # Panics
+    ///
+    /// On an evloop loop thread: use `acquire().await` there.
+    #[track_caller]
+    pub fn acquire_blocking(&self) -> BoundedPermit<'_> {
+        let permit = self
+            .semaphore
+            .acquire_blocking_as("BoundedSemaphore::acquire_blocking", "`acquire().await`");
+        BoundedPermit {
+            permit,
+            owner: self,
+        }
+    }
+
+    /// Like [`acquire_blocking`](BoundedSemaphore::acquire_blocking), giving up after `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// [`Elapsed`] if no permit was granted in time; no permit is lost.
+    ///
+    /// # Panics
+    ///
+    /// On an evloop loop thread: use `timeout(d, acquire()).await` there.
+    #[track_caller]
+    pub fn acquire_blocking_timeout(
+        &self,
+        timeout: Duration,
+    ) -> Result<BoundedPermit<'_>, Elapsed> {
+        let permit = self.semaphore.acquire_blocking_timeout_as(
+            timeout,
+            "BoundedSemaphore::acquire_blocking_timeout",
+            "`evloop::time::timeout(d, semaphore.acquire()).await`",
+        )?;
+        Ok(BoundedPermit {
+            permit,
+            owner: self,
+        })
+    }
+
     /// Takes a permit if one is free and nobody is queued.
     ///
     /// # Errors
@@ -491,6 +624,11 @@ impl BoundedSemaphore {
     /// The permits free right now.
     pub fn available_permits(&self) -> usize {
         self.semaphore.available_permits()
+    }
+
+    /// How many tasks and threads wait for permits right now.
+    pub fn n_waiting(&self) -> usize {
+        self.semaphore.n_waiting()
     }
 }
 

@@ -60,6 +60,11 @@ impl WaitQueue {
         self.order.is_empty()
     }
 
+    /// How many waiters wait for a grant (granted ones that have not run yet are not counted).
+    pub(crate) fn len(&self) -> usize {
+        self.order.len()
+    }
+
     /// Queues a waiter asking for `need`; returns its key.
     pub(crate) fn push(&mut self, need: usize, waker: &Waker) -> usize {
         let key = self.waiters.insert(Waiter {
