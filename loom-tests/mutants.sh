@@ -43,6 +43,9 @@ ready_set_forgets_the_parent                 compose   a_group_child_woken_from_
 no_grant_after_queueing                      sync      a_semaphore_excludes_and_conserves_permits
 release_ignores_the_queue                    sync      a_semaphore_serves_three_threads_in_turn
 dropped_grant_is_lost                        sync      a_cancelled_waiter_racing_a_release_loses_no_permit
+dropped_grant_is_lost                        sync      a_timed_out_acquire_racing_a_release_loses_no_permit
+timed_out_waiter_ignores_its_notification    sync      a_timed_out_condition_wait_racing_a_notify_keeps_the_notification
+timed_out_barrier_wait_leaves_it_whole       sync      a_timed_out_barrier_wait_races_the_trip
 event_set_wakes_nobody                       sync      event_set_races_wait
 event_wait_rechecks_the_flag                 sync      event_clear_does_not_strand_a_released_waiter
 relaxed_take                                 sync      a_mutex_excludes_even_with_a_cancelled_waiter

@@ -7,6 +7,7 @@
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
 
 use evloop::sync::{oneshot, Barrier, Condition, Event, Mutex, Queue, Semaphore};
 use loom::sync::atomic::{AtomicUsize, Ordering};
@@ -395,4 +396,71 @@ impl Drop for CountDrop {
     fn drop(&mut self) {
         self.0.fetch_add(1, Ordering::SeqCst);
     }
+}
+
+/// A thread's timed `acquire_blocking_timeout` gives up while another thread releases a permit.
+/// (loom has no clock: a zero timeout polls once, looks once more at the deadline, then leaves
+/// the queue, and loom runs that against every point of the release.) Property: the permit is
+/// never lost: the thread got it and gave it back, or it is still in the semaphore.
+#[test]
+fn a_timed_out_acquire_racing_a_release_loses_no_permit() {
+    loom::model(|| {
+        let semaphore = Arc::new(Semaphore::new(0));
+        let waiter = {
+            let semaphore = semaphore.clone();
+            thread::spawn(move || {
+                let _ = semaphore.acquire_blocking_timeout(Duration::ZERO);
+            })
+        };
+        semaphore.add_permits(1);
+        waiter.join().unwrap();
+        assert_eq!(semaphore.available_permits(), 1, "a permit was lost");
+    });
+}
+
+/// A thread's timed condition wait gives up while another thread notifies. Property: a
+/// notification granted to the waiter is reported as such (`timed_out == false`), never dropped
+/// as a timeout: `notify(1)` found a waiter exactly when the wait says it was notified.
+#[test]
+fn a_timed_out_condition_wait_racing_a_notify_keeps_the_notification() {
+    loom::model(|| {
+        let shared = Arc::new((Mutex::new(()), Condition::new()));
+        let waiter = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let (mutex, condition) = &*shared;
+                condition
+                    .wait_blocking_timeout(mutex.lock_blocking(), Duration::ZERO)
+                    .1
+            })
+        };
+        let notified = shared.1.notify(1);
+        let timed_out = waiter.join().unwrap();
+        assert_eq!(
+            notified == 1,
+            !timed_out,
+            "notified {notified}, timed out {timed_out}"
+        );
+    });
+}
+
+/// A thread's timed barrier wait gives up while the other party arrives. Property: both are
+/// released by the trip, or the give-up breaks the barrier and both get `BrokenBarrier`; nobody
+/// waits forever for a party that left.
+#[test]
+fn a_timed_out_barrier_wait_races_the_trip() {
+    loom::model(|| {
+        let barrier = Arc::new(Barrier::new(2));
+        let patient = {
+            let barrier = barrier.clone();
+            thread::spawn(move || barrier.wait_blocking())
+        };
+        let impatient = barrier.wait_blocking_timeout(Duration::ZERO);
+        let patient = patient.join().unwrap();
+        assert_eq!(
+            impatient.is_ok(),
+            patient.is_ok(),
+            "{impatient:?} vs {patient:?}"
+        );
+    });
 }

@@ -284,7 +284,9 @@ impl BarrierWait<'_> {
             if state.waiters.remove(queued.key) != Removed::Waiting {
                 Ok(queued.index) // tripped just in time
             } else {
-                if !state.broken && state.generation == queued.generation {
+                if mutant("timed_out_barrier_wait_leaves_it_whole") {
+                    state.arrived -= 1; // leaves the round, as a cancelled wait does
+                } else if !state.broken && state.generation == queued.generation {
                     state.broken = true;
                     state.arrived = 0;
                     state.generation += 1;

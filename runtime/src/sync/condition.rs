@@ -311,7 +311,9 @@ impl<'a, T> ConditionWait<'a, T> {
     fn stop_waiting(&mut self) -> Result<bool, MutexGuard<'a, T>> {
         match std::mem::replace(&mut self.stage, Stage::Done) {
             Stage::Waiting { key, mutex } => {
-                let notified = lock(&self.condition.waiters).remove(key) != Removed::Waiting;
+                let removed = lock(&self.condition.waiters).remove(key);
+                let notified = removed != Removed::Waiting
+                    && !mutant("timed_out_waiter_ignores_its_notification");
                 self.stage = Stage::relocking(mutex, notified);
                 Ok(notified)
             }
