@@ -155,3 +155,71 @@ fn an_uncontended_lock_is_ready_at_once() {
     let mut lock = Box::pin(mutex.lock());
     assert!(matches!(poll_once(&mut lock), Poll::Ready(guard) if *guard == 1));
 }
+
+#[test]
+fn an_owned_guard_moves_into_a_task_and_keeps_others_out_until_it_is_dropped() {
+    evloop::run(async {
+        let data = Rc::new(Mutex::new(Vec::new()));
+        let go_on = Rc::new(evloop::sync::Event::new());
+        let guard = Mutex::lock_owned(data.clone()).await;
+        let holder = spawn({
+            let go_on = go_on.clone();
+            async move {
+                let mut guard = guard;
+                guard.push("holder, first");
+                go_on.wait().await;
+                guard.push("holder, after waiting");
+            }
+        });
+        let other = spawn({
+            let data = data.clone();
+            async move { data.lock().await.push("other") }
+        });
+        yield_now().await;
+        assert!(data.is_locked());
+        assert_eq!(data.n_waiting(), 1, "the other task waits for the holder");
+        go_on.set();
+        holder.await.unwrap();
+        other.await.unwrap();
+        assert_eq!(
+            *data.lock().await,
+            ["holder, first", "holder, after waiting", "other"]
+        );
+    });
+}
+
+#[test]
+fn an_owned_guard_on_an_arc_can_be_dropped_on_another_thread() {
+    within(Duration::from_secs(20), || {
+        evloop::run(async {
+            let data = Arc::new(Mutex::new(0));
+            let mut guard = Mutex::lock_owned(data.clone()).await;
+            *guard += 1;
+            let thread = std::thread::spawn(move || {
+                *guard += 1;
+                drop(guard); // unlocks from this thread
+            });
+            assert_eq!(
+                *data.lock().await,
+                2,
+                "the task waited for the thread's unlock"
+            );
+            thread.join().unwrap();
+        });
+    });
+}
+
+#[test]
+fn a_cancelled_lock_owned_leaves_the_mutex_free() {
+    static DATA: std::sync::LazyLock<Mutex<u8>> = std::sync::LazyLock::new(|| Mutex::new(0));
+    evloop::run(async {
+        let held = Mutex::lock_owned(&*DATA).await;
+        let mut waiting = Box::pin(Mutex::lock_owned(&*DATA));
+        assert!(poll_once(&mut waiting).is_pending());
+        assert_eq!(DATA.n_waiting(), 1);
+        drop(held);
+        drop(waiting); // granted the lock, dropped before it saw it: passes it on
+        assert_eq!(DATA.n_waiting(), 0);
+        assert!(DATA.try_lock().is_ok());
+    });
+}

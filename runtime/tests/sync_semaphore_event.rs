@@ -276,3 +276,45 @@ fn an_event_set_from_another_thread_wakes_a_task() {
         assert!(event.is_set());
     });
 }
+
+#[test]
+fn owned_permits_move_into_tasks_and_come_back_when_they_finish() {
+    evloop::run(async {
+        let slots = Rc::new(Semaphore::new(2));
+        let running = Rc::new(Cell::new(0));
+        let most = Rc::new(Cell::new(0));
+        let mut workers = Vec::new();
+        for _ in 0..6 {
+            let permit = Semaphore::acquire_owned(slots.clone()).await;
+            let (running, most) = (running.clone(), most.clone());
+            workers.push(spawn(async move {
+                let _permit = permit;
+                running.set(running.get() + 1);
+                most.set(most.get().max(running.get()));
+                yield_now().await;
+                running.set(running.get() - 1);
+            }));
+        }
+        for worker in workers {
+            worker.await.unwrap();
+        }
+        assert_eq!(most.get(), 2);
+        assert_eq!(slots.available_permits(), 2);
+        let permit = Semaphore::acquire_owned(slots.clone()).await;
+        assert_eq!(permit.permits(), 1);
+        permit.forget();
+        assert_eq!(slots.available_permits(), 1, "a forgotten permit stays out");
+    });
+}
+
+#[test]
+fn an_owned_permit_on_an_arc_is_returned_from_another_thread() {
+    within(Duration::from_secs(20), || {
+        evloop::run(async {
+            let semaphore = Arc::new(Semaphore::new(1));
+            let permit = Semaphore::acquire_owned(semaphore.clone()).await;
+            std::thread::spawn(move || drop(permit)).join().unwrap();
+            assert_eq!(semaphore.available_permits(), 1);
+        });
+    });
+}

@@ -30,18 +30,20 @@ mod mutex;
 pub mod oneshot;
 mod queue;
 mod semaphore;
+mod shared_ref;
 pub(crate) mod wait_queue;
 
 pub use barrier::{Barrier, BarrierWait, BrokenBarrier};
 pub use buffer::{Buffer, Fifo, Lifo, Priority};
 pub use condition::{Condition, ConditionWait};
 pub use event::{Event, EventWait};
-pub use mutex::{Lock, Mutex, MutexGuard};
+pub use mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard};
 pub use queue::{
     GenericQueue, LifoQueue, PriorityQueue, Queue, QueueGet, QueueJoin, QueuePut, QueueShutDown,
     TaskDoneError, TryGetError, TryPutError,
 };
 pub use semaphore::{
-    Acquire, BoundedAcquire, BoundedPermit, BoundedSemaphore, NoPermits, Semaphore,
-    SemaphorePermit, TooManyPermits,
+    Acquire, BoundedAcquire, BoundedPermit, BoundedSemaphore, NoPermits, OwnedSemaphorePermit,
+    Semaphore, SemaphorePermit, TooManyPermits,
 };
+pub use shared_ref::SharedRef;

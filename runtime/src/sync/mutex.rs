@@ -23,6 +23,7 @@ use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 
 use super::semaphore::{NoPermits, Semaphore, SemaphorePermit};
+use super::SharedRef;
 use crate::shim::UnsafeCell;
 use crate::time::Elapsed;
 
@@ -91,6 +92,39 @@ impl<T> Mutex<T> {
     pub async fn lock(&self) -> MutexGuard<'_, T> {
         let permit = self.holder.acquire().await;
         self.guard(permit)
+    }
+
+    /// Waits for the mutex, like [`lock`](Mutex::lock), and returns a guard that owns `this` (an
+    /// `Rc`, an `Arc` or a `&'static`), so it can move into a spawned task or another thread —
+    /// tokio's `lock_owned`. Cancel-safe as `lock`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use evloop::sync::Mutex;
+    ///
+    /// evloop::run(async {
+    ///     let log = Rc::new(Mutex::new(Vec::new()));
+    ///     let guard = Mutex::lock_owned(log.clone()).await;
+    ///     // The lock travels with the task that finishes the work.
+    ///     let writer = evloop::spawn(async move {
+    ///         let mut guard = guard;
+    ///         evloop::yield_now().await;
+    ///         guard.push("written while held");
+    ///     });
+    ///     assert!(log.try_lock().is_err());
+    ///     writer.await.unwrap();
+    ///     assert_eq!(*log.lock().await, ["written while held"]);
+    /// });
+    /// ```
+    pub async fn lock_owned<P: SharedRef<Mutex<T>>>(this: P) -> OwnedMutexGuard<T, P> {
+        // The permit's count is the guard's to give back, in its `Drop`.
+        this.holder.acquire().await.into_count();
+        OwnedMutexGuard {
+            mutex: this,
+            _data: PhantomData,
+        }
     }
 
     /// Takes the mutex from a plain thread, blocking it until the mutex is free. Threads and tasks
@@ -243,6 +277,55 @@ impl<T> DerefMut for MutexGuard<'_, T> {
 }
 
 impl<T: fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+/// Exclusive access to a [`Mutex`]'s data by a guard that owns the mutex through `P` (an `Rc`, an
+/// `Arc` or a `&'static`): from [`Mutex::lock_owned`]. The mutex is released when it is dropped.
+///
+/// `Send` when `T` and `P` are, `Sync` when `T` is `Sync` (and `P` is).
+#[must_use = "the mutex is released as soon as the guard is dropped"]
+pub struct OwnedMutexGuard<T, P: SharedRef<Mutex<T>>> {
+    /// Holds the mutex's single permit (taken in `lock_owned`, given back in `drop`). `P` is a
+    /// `SharedRef`, so it reaches that same mutex every time.
+    mutex: P,
+    /// Stands for the `T` this guard gives access to: `Send`/`Sync` only as `T` is.
+    _data: PhantomData<T>,
+}
+
+impl<T, P: SharedRef<Mutex<T>>> OwnedMutexGuard<T, P> {
+    /// The mutex it holds.
+    pub fn mutex(&self) -> &P {
+        &self.mutex
+    }
+}
+
+impl<T, P: SharedRef<Mutex<T>>> Deref for OwnedMutexGuard<T, P> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: this guard holds the mutex's only permit (from `lock_owned`, until `drop`), and
+        // `P: SharedRef` reaches that same mutex on every dereference; the rest as in
+        // `MutexGuard::deref`.
+        self.mutex.data.with(|data| unsafe { &*data })
+    }
+}
+
+impl<T, P: SharedRef<Mutex<T>>> DerefMut for OwnedMutexGuard<T, P> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`; `&mut self` also rules out another reference through this guard.
+        self.mutex.data.with_mut(|data| unsafe { &mut *data })
+    }
+}
+
+impl<T, P: SharedRef<Mutex<T>>> Drop for OwnedMutexGuard<T, P> {
+    fn drop(&mut self) {
+        self.mutex.holder.add_permits(1);
+    }
+}
+
+impl<T: fmt::Debug, P: SharedRef<Mutex<T>>> fmt::Debug for OwnedMutexGuard<T, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
     }

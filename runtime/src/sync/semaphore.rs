@@ -38,6 +38,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::wait_queue::{Removed, WaitQueue, Wakers};
+use super::SharedRef;
 use crate::coop;
 use crate::park::{block_plain_thread, block_plain_thread_for};
 use crate::shim::{lock, mutant, AtomicUsize, Mutex, Ordering};
@@ -135,6 +136,42 @@ impl Semaphore {
             semaphore: self,
             need: permits,
             key: None,
+        }
+    }
+
+    /// Waits for one permit, like [`acquire`](Semaphore::acquire), and returns a permit that
+    /// owns `this` (an `Rc`, an `Arc` or a `&'static`), so it can move into a spawned task or
+    /// another thread — tokio's `acquire_owned`. Cancel-safe as `acquire`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use evloop::sync::Semaphore;
+    ///
+    /// evloop::run(async {
+    ///     let slots = Rc::new(Semaphore::new(2));
+    ///     let mut workers = Vec::new();
+    ///     for job in 0..5 {
+    ///         // Taken here, released by the task when it finishes.
+    ///         let slot = Semaphore::acquire_owned(slots.clone()).await;
+    ///         workers.push(evloop::spawn(async move {
+    ///             let _slot = slot;
+    ///             evloop::yield_now().await;
+    ///             job
+    ///         }));
+    ///     }
+    ///     for worker in workers {
+    ///         worker.await.unwrap();
+    ///     }
+    ///     assert_eq!(slots.available_permits(), 2);
+    /// });
+    /// ```
+    pub async fn acquire_owned<P: SharedRef<Semaphore>>(this: P) -> OwnedSemaphorePermit<P> {
+        let permits = this.acquire().await.into_count();
+        OwnedSemaphorePermit {
+            semaphore: this,
+            permits,
         }
     }
 
@@ -434,6 +471,14 @@ impl SemaphorePermit<'_> {
         std::mem::forget(self);
     }
 
+    /// How many permits it held, now to be returned by whoever took it over (an owned permit
+    /// or guard).
+    pub(super) fn into_count(self) -> usize {
+        let permits = self.permits;
+        std::mem::forget(self);
+        permits
+    }
+
     /// How many permits this guard holds.
     pub fn permits(&self) -> usize {
         self.permits
@@ -443,6 +488,47 @@ impl SemaphorePermit<'_> {
 impl Drop for SemaphorePermit<'_> {
     fn drop(&mut self) {
         self.semaphore.add_permits(self.permits);
+    }
+}
+
+/// Permits held by a value that owns its semaphore through `P` (an `Rc`, an `Arc` or a
+/// `&'static`): from [`Semaphore::acquire_owned`]. Returned to the semaphore when dropped.
+#[must_use = "the permit is released as soon as it is dropped"]
+pub struct OwnedSemaphorePermit<P: SharedRef<Semaphore>> {
+    semaphore: P,
+    permits: usize,
+}
+
+impl<P: SharedRef<Semaphore>> OwnedSemaphorePermit<P> {
+    /// Keeps the permits out of the semaphore for good (its capacity shrinks).
+    pub fn forget(mut self) {
+        self.permits = 0;
+    }
+
+    /// How many permits this guard holds.
+    pub fn permits(&self) -> usize {
+        self.permits
+    }
+
+    /// The semaphore it holds permits of.
+    pub fn semaphore(&self) -> &P {
+        &self.semaphore
+    }
+}
+
+impl<P: SharedRef<Semaphore>> Drop for OwnedSemaphorePermit<P> {
+    fn drop(&mut self) {
+        if self.permits > 0 {
+            self.semaphore.add_permits(self.permits);
+        }
+    }
+}
+
+impl<P: SharedRef<Semaphore>> fmt::Debug for OwnedSemaphorePermit<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedSemaphorePermit")
+            .field("permits", &self.permits)
+            .finish()
     }
 }
 
