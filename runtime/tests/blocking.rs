@@ -8,8 +8,9 @@ use std::sync::{mpsc, Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{gated_jobs, within};
-use evloop::blocking::{as_completed, ThreadPoolExecutor};
+use evloop::blocking::{self, as_completed, ThreadPoolExecutor};
 use evloop::time::sleep;
+use evloop::ReturnWhen;
 
 /// A pool with one worker kept busy until the returned sender is used: jobs submitted meanwhile
 /// stay queued.
@@ -218,6 +219,84 @@ fn a_buffered_map_of_an_endless_iterator_can_be_closed() {
         .map(Result::unwrap)
         .collect();
     assert_eq!(firsts, [0, 2, 4, 6, 8]);
+}
+
+#[test]
+fn wait_first_completed_reports_every_future_already_done() {
+    let pool = ThreadPoolExecutor::new(3);
+    let (gates, futures) = gated_jobs(&pool, [10, 20, 30]);
+    gates[0].send(()).unwrap();
+    gates[2].send(()).unwrap();
+    // Let both finish before waiting: both are done when it returns.
+    while !(futures[0].done() && futures[2].done()) {
+        std::thread::yield_now();
+    }
+    let waited = blocking::wait(futures, ReturnWhen::FirstCompleted, None);
+    let mut done: Vec<usize> = waited.done.iter().map(|(index, _)| *index).collect();
+    done.sort();
+    assert_eq!(done, [0, 2]);
+    assert_eq!(waited.not_done.len(), 1);
+    assert_eq!(waited.not_done[0].0, 1);
+    gates[1].send(()).unwrap();
+    let results: Vec<u64> = waited
+        .done
+        .into_iter()
+        .map(|(_, f)| f.result().unwrap())
+        .collect();
+    assert_eq!(results.iter().sum::<u64>(), 40);
+}
+
+#[test]
+fn wait_first_exception_skips_cancelled_jobs_and_stops_at_a_panic() {
+    let (pool, release) = busy_single_worker();
+    let cancelled = pool.submit(|| 1);
+    assert!(cancelled.cancel());
+    let panicking = pool.submit(|| -> i32 { panic!("job failed") });
+    let queued = pool.submit(|| 3);
+    // The worker is let go at once; the wait may start before or after the panic, and must not
+    // return on the cancelled job either way.
+    let releaser = std::thread::spawn(move || release.send(()).unwrap());
+    let waited = blocking::wait(
+        vec![cancelled, panicking, queued],
+        ReturnWhen::FirstException,
+        None,
+    );
+    releaser.join().unwrap();
+    let done: Vec<usize> = waited.done.iter().map(|(index, _)| *index).collect();
+    assert!(
+        done.contains(&0) && done.contains(&1),
+        "stopped at the panic: {done:?}"
+    );
+    let (_, panicked) = waited
+        .done
+        .into_iter()
+        .find(|(index, _)| *index == 1)
+        .unwrap();
+    assert!(panicked.result().unwrap_err().is_panic());
+}
+
+#[test]
+fn wait_all_completed_with_a_timeout_returns_the_unfinished() {
+    let pool = ThreadPoolExecutor::new(2);
+    let (gates, futures) = gated_jobs(&pool, [1, 2]);
+    gates[0].send(()).unwrap();
+    let waited = blocking::wait(
+        futures,
+        ReturnWhen::AllCompleted,
+        Some(Duration::from_millis(50)),
+    );
+    assert_eq!(waited.done.len(), 1);
+    assert_eq!(waited.done[0].0, 0);
+    assert_eq!(waited.not_done.len(), 1);
+    gates[1].send(()).unwrap();
+    let (_, rest) = waited.not_done.into_iter().next().unwrap();
+    assert_eq!(rest.result().unwrap(), 2);
+    let nothing = blocking::wait(
+        Vec::<evloop::blocking::PoolFuture<()>>::new(),
+        ReturnWhen::AllCompleted,
+        None,
+    );
+    assert!(nothing.done.is_empty() && nothing.not_done.is_empty());
 }
 
 #[test]

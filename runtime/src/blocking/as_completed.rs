@@ -76,6 +76,40 @@ impl<T> AsCompleted<T> {
         self.futures.into_iter().flatten().collect()
     }
 
+    /// The futures not yet yielded, each with its index among the inputs.
+    pub(super) fn into_pending_indexed(self) -> Vec<(usize, PoolFuture<T>)> {
+        self.futures
+            .into_iter()
+            .enumerate()
+            .filter_map(|(index, future)| Some((index, future?)))
+            .collect()
+    }
+
+    /// Blocks until the next future is done: `Some(Ok((index, future)))`, `Some(Err(Elapsed))`
+    /// once if the timeout passes first, `None` when every future has been yielded.
+    #[track_caller]
+    pub(super) fn next_indexed(&mut self) -> Option<Result<(usize, PoolFuture<T>), Elapsed>> {
+        if self.remaining == 0 || self.timed_out {
+            return None;
+        }
+        refuse_on_a_loop(
+            "blocking::as_completed's next",
+            "use evloop::as_completed on the PoolFutures",
+        );
+        let deadline = self.deadline;
+        match wait_on_thread(&mut poll_fn(|cx| self.poll_next_done(cx)), deadline) {
+            Some(index) => {
+                self.remaining -= 1;
+                let future = self.futures[index].take().expect("yielded once");
+                Some(Ok((index, future)))
+            }
+            None => {
+                self.timed_out = true;
+                Some(Err(Elapsed::new()))
+            }
+        }
+    }
+
     /// `Ready(index)` of a future that is done, looking only at futures reported ready.
     fn poll_next_done(&mut self, cx: &mut Context<'_>) -> Poll<usize> {
         self.ready.begin_round(cx);
@@ -103,24 +137,8 @@ impl<T> Iterator for AsCompleted<T> {
     /// On a thread that runs an evloop loop (see [`PoolFuture::result`]).
     #[track_caller]
     fn next(&mut self) -> Option<Self::Item> {
-        if self.remaining == 0 || self.timed_out {
-            return None;
-        }
-        refuse_on_a_loop(
-            "blocking::as_completed's next",
-            "use evloop::as_completed on the PoolFutures",
-        );
-        let deadline = self.deadline;
-        match wait_on_thread(&mut poll_fn(|cx| self.poll_next_done(cx)), deadline) {
-            Some(index) => {
-                self.remaining -= 1;
-                self.futures[index].take().map(Ok)
-            }
-            None => {
-                self.timed_out = true;
-                Some(Err(Elapsed::new()))
-            }
-        }
+        self.next_indexed()
+            .map(|next| next.map(|(_, future)| future))
     }
 }
 

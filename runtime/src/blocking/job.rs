@@ -121,6 +121,12 @@ impl<T> JobCell<T> {
         lock(&self.state).cancelled
     }
 
+    /// Whether the job ran and panicked (its result, not yet taken, is the panic).
+    pub(crate) fn panicked(&self) -> bool {
+        let state = lock(&self.state);
+        !state.cancelled && matches!(state.stage, Stage::Done(Err(_)))
+    }
+
     /// Takes the result if the job is done; otherwise remembers `cx`'s waker.
     ///
     /// # Panics

@@ -9,10 +9,11 @@
 //! - [`ThreadPoolExecutor`] is a pool you create, usable with no event loop at all;
 //! - both return a [`PoolFuture`], which a task `.await`s and a thread blocks on with
 //!   [`PoolFuture::result`]: one handle type for both worlds;
-//! - [`as_completed`] iterates over pool futures in completion order, blocking the thread.
+//! - [`as_completed`] iterates over pool futures in completion order, blocking the thread;
+//! - [`wait`] blocks until the first, the first failed, or all of them are done.
 //!
 //! Files: `pool.rs` (threads: start, reuse, retirement, shutdown), `job.rs` (the hand-off of a job
-//! to a worker and of its result back), `pool_future.rs`, `map.rs`, `as_completed.rs`.
+//! to a worker and of its result back), `pool_future.rs`, `map.rs`, `as_completed.rs`, `wait.rs`.
 //!
 //! Unlike Python, Rust needs no processes for CPU-bound work: there is no GIL, so the pool's
 //! threads run in parallel on all cores (`examples/cpu_bound.rs` measures it).
@@ -22,8 +23,10 @@ mod job;
 mod map;
 mod pool;
 mod pool_future;
+mod wait;
 
 pub use as_completed::{as_completed, AsCompleted};
 pub use map::{Map, MapTimeout};
 pub use pool::{ThreadPoolBuilder, ThreadPoolExecutor};
 pub use pool_future::PoolFuture;
+pub use wait::{wait, DoneAndNotDone};

@@ -100,6 +100,12 @@ impl<T> PoolFuture<T> {
         wait_on_thread(self, deadline).ok_or_else(Elapsed::new)
     }
 
+    /// Whether the job finished by panicking: an exception for `wait`'s `FirstException` (a
+    /// cancelled job is not one, as in concurrent.futures).
+    pub(crate) fn panicked(&self) -> bool {
+        self.cell.panicked()
+    }
+
     /// `Ready` once the job is done, leaving the result in place (for `as_completed`).
     pub(crate) fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
         self.cell.poll_done(cx)
