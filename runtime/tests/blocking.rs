@@ -561,3 +561,98 @@ fn worker_threads_are_named() {
     });
     assert_eq!(runtime_name.unwrap().as_deref(), Some("evloop-blocking-0"));
 }
+
+#[test]
+fn the_initializer_runs_once_on_each_worker_before_its_jobs() {
+    let initialized = Arc::new(Mutex::new(Vec::new()));
+    let pool = ThreadPoolExecutor::builder()
+        .max_workers(3)
+        .initializer({
+            let initialized = initialized.clone();
+            move || {
+                initialized
+                    .lock()
+                    .unwrap()
+                    .push(std::thread::current().id())
+            }
+        })
+        .build();
+    let barrier = Arc::new(Barrier::new(3));
+    let first: Vec<_> = (0..3)
+        .map(|_| {
+            let (barrier, initialized) = (barrier.clone(), initialized.clone());
+            pool.submit(move || {
+                barrier.wait(); // three workers at once
+                initialized
+                    .lock()
+                    .unwrap()
+                    .contains(&std::thread::current().id())
+            })
+        })
+        .collect();
+    assert!(first.into_iter().all(|job| job.result().unwrap()));
+    for job in (0..20).map(|i| pool.submit(move || i)).collect::<Vec<_>>() {
+        job.result().unwrap();
+    }
+    let initialized = initialized.lock().unwrap();
+    assert_eq!(initialized.len(), 3, "once per worker: {initialized:?}");
+}
+
+#[test]
+fn a_panicking_initializer_breaks_the_pool_and_every_job_fails_clearly() {
+    within(Duration::from_secs(20), || {
+        let pool = ThreadPoolExecutor::builder()
+            .max_workers(2)
+            .initializer(|| panic!("database unreachable"))
+            .build();
+        let jobs: Vec<_> = (0..5).map(|i| pool.submit(move || i)).collect();
+        for job in jobs {
+            let error = job.result().unwrap_err();
+            assert!(error.is_broken_pool() && !error.is_cancelled(), "{error:?}");
+            assert!(
+                error.to_string().contains("database unreachable"),
+                "{error}"
+            );
+        }
+        assert!(pool.is_broken());
+        let later = pool.submit(|| 1);
+        assert!(later.done(), "refused at once");
+        assert!(later.result().unwrap_err().is_broken_pool());
+        assert!(pool.map(|x: u8| x, [1, 2]).all(|result| result.is_err()));
+        pool.shutdown(true, false);
+        assert_eq!(pool.worker_count(), 0);
+    });
+}
+
+#[test]
+fn a_pool_broken_by_a_later_worker_lets_running_jobs_finish() {
+    within(Duration::from_secs(20), || {
+        let started = Arc::new(AtomicUsize::new(0));
+        let pool = ThreadPoolExecutor::builder()
+            .max_workers(2)
+            .initializer({
+                let started = started.clone();
+                move || {
+                    if started.fetch_add(1, Ordering::SeqCst) == 1 {
+                        panic!("the second worker cannot start");
+                    }
+                }
+            })
+            .build();
+        let (gates, running) = gated_jobs(&pool, [7]);
+        // Six queued jobs behind a running one: the pool starts its second worker, which breaks it.
+        let queued: Vec<_> = (0..6).map(|i| pool.submit(move || i)).collect();
+        for job in queued {
+            let result = job.result();
+            assert!(result.is_ok() || result.unwrap_err().is_broken_pool());
+        }
+        assert!(pool.is_broken());
+        gates[0].send(()).unwrap();
+        let mut running = running;
+        assert_eq!(
+            running.remove(0).result().unwrap(),
+            7,
+            "the running job finished"
+        );
+    });
+}

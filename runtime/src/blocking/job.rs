@@ -69,6 +69,17 @@ impl<T> JobCell<T> {
         })
     }
 
+    /// A cell for a job submitted to a broken pool: failed with `error` from the start.
+    pub(crate) fn broken(error: JoinError) -> Arc<JobCell<T>> {
+        Arc::new(JobCell {
+            state: Mutex::new(CellState {
+                stage: Stage::Done(Err(error)),
+                cancelled: false,
+                waker: None,
+            }),
+        })
+    }
+
     /// A worker claims the job. `false` if it was cancelled meanwhile: skip it.
     fn start(&self) -> bool {
         let mut state = lock(&self.state);
@@ -98,13 +109,19 @@ impl<T> JobCell<T> {
     /// Completes a job that has not started as cancelled. Returns `false` if it had started (or
     /// was already complete): a running job cannot be interrupted.
     pub(crate) fn cancel(&self) -> bool {
+        self.fail_unstarted(JoinError::not_started())
+    }
+
+    /// Completes a job that has not started with `error` (a cancellation, or a broken pool's
+    /// refusal). Returns `false` if it had started or was already complete.
+    fn fail_unstarted(&self, error: JoinError) -> bool {
         let waker = {
             let mut state = lock(&self.state);
             if !matches!(state.stage, Stage::Queued) {
                 return false;
             }
-            state.stage = Stage::Done(Err(JoinError::not_started()));
-            state.cancelled = true;
+            state.cancelled = error.is_cancelled();
+            state.stage = Stage::Done(Err(error));
             state.waker.take()
         };
         if let Some(waker) = waker {
@@ -168,6 +185,10 @@ pub(crate) trait Job: Send {
     /// The worker counts itself idle there: whoever the result wakes may submit the next job at
     /// once, and must find this worker idle rather than start another thread.
     fn run(self: Box<Self>, before_publish: &mut dyn FnMut());
+
+    /// Completes the job with `error` without running it (its pool broke), then drops its
+    /// closure.
+    fn fail(self: Box<Self>, error: JoinError);
 }
 
 /// The closure and the cell it reports to. Dropped without running (queue drained by
@@ -207,6 +228,11 @@ where
         if mutant("publish_before_counting_idle") {
             before_publish();
         }
+    }
+
+    fn fail(mut self: Box<Self>, error: JoinError) {
+        self.cell.fail_unstarted(error);
+        drop(self.function.take()); // the closure's `Drop` is the caller's code: last
     }
 }
 

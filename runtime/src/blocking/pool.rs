@@ -21,6 +21,12 @@
 //!   queue is emptied first, with `cancel_futures`) and exits. With `wait`, the caller joins them:
 //!   no thread outlives `shutdown(wait = true)`.
 //!
+//! **Initializer.** With [`ThreadPoolBuilder::initializer`], each worker runs it once when it
+//! starts, before its first job. If it panics, the pool is *broken* (concurrent.futures'
+//! `BrokenThreadPool`): every queued job and every later submit fails with
+//! [`JoinError::is_broken_pool`](crate::JoinError::is_broken_pool), idle workers exit, running
+//! jobs finish. A broken pool never hangs a waiter.
+//!
 //! A panicking job does not take its worker down: the job catches it (see `job.rs`), and the
 //! worker catches whatever foreign code the job's hand-off runs (a waker, a result's `Drop`).
 //!
@@ -33,6 +39,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::io;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
 use slab::Slab;
@@ -45,6 +52,7 @@ use crate::shim::{
     lock, mutant, thread, wait_timeout, Arc, AtomicBool, AtomicUsize, Condvar, Mutex, MutexGuard,
     Ordering,
 };
+use crate::task::{panic_message_of, JoinError};
 
 /// A new worker is started while more than this many jobs wait per idle worker.
 pub(crate) const QUEUED_JOBS_PER_IDLE_WORKER: usize = 5;
@@ -107,7 +115,11 @@ struct PoolShared {
     max_workers: usize,
     idle_timeout: Duration,
     thread_name_prefix: String,
+    initializer: Option<Initializer>,
 }
+
+/// What each worker runs once before its first job.
+type Initializer = std::sync::Arc<dyn Fn() + Send + Sync>;
 
 struct PoolState {
     queue: VecDeque<Box<dyn Job>>,
@@ -124,6 +136,9 @@ struct PoolState {
     /// Workers alive (started and not yet exited).
     workers: usize,
     shutdown: bool,
+    /// Set when a worker's initializer panicked: its message, which every job of the pool now
+    /// fails with.
+    broken: Option<std::sync::Arc<String>>,
     /// Handles of the live workers, keyed by the worker's slot.
     threads: Slab<thread::JoinHandle<()>>,
     /// Handles of workers that retired when idle, waiting to be joined.
@@ -146,11 +161,23 @@ struct PoolState {
 /// let name = pool.submit(|| std::thread::current().name().map(String::from)).result();
 /// assert_eq!(name.unwrap().as_deref(), Some("resizer-0"));
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ThreadPoolBuilder {
     max_workers: usize,
     idle_timeout: Duration,
     thread_name_prefix: String,
+    initializer: Option<Initializer>,
+}
+
+impl fmt::Debug for ThreadPoolBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ThreadPoolBuilder")
+            .field("max_workers", &self.max_workers)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("thread_name_prefix", &self.thread_name_prefix)
+            .field("initializer", &self.initializer.is_some())
+            .finish()
+    }
 }
 
 impl ThreadPoolBuilder {
@@ -180,6 +207,43 @@ impl ThreadPoolBuilder {
         self
     }
 
+    /// Runs `initializer` once on each worker thread as it starts, before its first job —
+    /// `ThreadPoolExecutor(initializer=...)`: open a per-thread connection, set a thread-local.
+    ///
+    /// If it panics, the pool is broken: the jobs waiting and every job submitted later fail with
+    /// a [`JoinError`](crate::JoinError) for which
+    /// [`is_broken_pool`](crate::JoinError::is_broken_pool) is true (concurrent.futures'
+    /// `BrokenThreadPool`); jobs already running finish.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::cell::Cell;
+    /// use evloop::blocking::ThreadPoolExecutor;
+    ///
+    /// thread_local!(static CONNECTION: Cell<u32> = const { Cell::new(0) });
+    ///
+    /// let pool = ThreadPoolExecutor::builder()
+    ///     .max_workers(2)
+    ///     .initializer(|| CONNECTION.set(42)) // each worker "connects" once
+    ///     .build();
+    /// assert_eq!(pool.submit(|| CONNECTION.get()).result().unwrap(), 42);
+    ///
+    /// let broken = ThreadPoolExecutor::builder()
+    ///     .initializer(|| panic!("database unreachable"))
+    ///     .build();
+    /// let error = broken.submit(|| ()).result().unwrap_err();
+    /// assert!(error.is_broken_pool());
+    /// assert!(broken.submit(|| ()).result().unwrap_err().is_broken_pool());
+    /// ```
+    pub fn initializer(
+        mut self,
+        initializer: impl Fn() + Send + Sync + 'static,
+    ) -> ThreadPoolBuilder {
+        self.initializer = Some(std::sync::Arc::new(initializer));
+        self
+    }
+
     /// Creates the pool. No thread starts until the first job is submitted.
     pub fn build(self) -> ThreadPoolExecutor {
         ThreadPoolExecutor {
@@ -191,6 +255,7 @@ impl ThreadPoolBuilder {
                     sleeping: 0,
                     workers: 0,
                     shutdown: false,
+                    broken: None,
                     threads: Slab::new(),
                     retired: Vec::new(),
                 }),
@@ -201,6 +266,7 @@ impl ThreadPoolBuilder {
                 max_workers: self.max_workers,
                 idle_timeout: self.idle_timeout,
                 thread_name_prefix: self.thread_name_prefix,
+                initializer: self.initializer,
             }),
         }
     }
@@ -224,6 +290,7 @@ impl ThreadPoolExecutor {
             max_workers: default_max_workers(),
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             thread_name_prefix: String::from("evloop-pool"),
+            initializer: None,
         }
     }
 
@@ -432,6 +499,12 @@ impl ThreadPoolExecutor {
         !state.queue.is_empty() || state.idle < state.workers || state.handing_back > 0
     }
 
+    /// Whether a worker's [initializer](ThreadPoolBuilder::initializer) panicked, so that the
+    /// pool refuses every job (concurrent.futures' `BrokenThreadPool`).
+    pub fn is_broken(&self) -> bool {
+        lock(&self.shared.state).broken.is_some()
+    }
+
     /// The number of worker threads alive now.
     pub fn worker_count(&self) -> usize {
         lock(&self.shared.state).workers
@@ -467,6 +540,9 @@ where
     T: Send + 'static,
 {
     let mut state = lock(&shared.state);
+    if let Some(why) = &state.broken {
+        return PoolFuture::new(JobCell::broken(JoinError::broken_pool(why.clone())));
+    }
     if state.shutdown {
         return PoolFuture::new(JobCell::refused());
     }
@@ -533,8 +609,17 @@ fn join_all(handles: Vec<thread::JoinHandle<()>>) {
     }
 }
 
-/// A worker thread's whole life: take jobs until shutdown, or until idle for too long.
+/// A worker thread's whole life: run the initializer, then take jobs until shutdown (or the pool
+/// breaks), or until idle for too long.
 fn worker(shared: &Arc<PoolShared>, key: usize) {
+    if let Some(initializer) = &shared.initializer {
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| initializer())) {
+            break_pool(shared, key, panic_message_of(&*panic));
+            // The payload's `Drop` is the initializer's code.
+            foreign::drop_quietly(panic);
+            return;
+        }
+    }
     let mut state = lock(&shared.state);
     // Whether this worker just spun without finding work (it then sleeps instead of spinning
     // again).
@@ -578,7 +663,7 @@ fn worker(shared: &Arc<PoolShared>, key: usize) {
             spun = false;
             continue;
         }
-        if state.shutdown {
+        if state.shutdown || state.broken.is_some() {
             break;
         }
         if !spun && try_start_spinning(shared) {
@@ -609,6 +694,33 @@ fn worker(shared: &Arc<PoolShared>, key: usize) {
     state.idle -= 1;
     state.workers -= 1;
     shared.exited.notify_all();
+}
+
+/// A worker's initializer panicked (saying `why`): marks the pool broken, fails every queued
+/// job, wakes the idle workers so that they exit, and retires the calling worker (`key`).
+fn break_pool(shared: &Arc<PoolShared>, key: usize, why: String) {
+    let (why, queued) = {
+        let mut state = lock(&shared.state);
+        // The first initializer to fail names the cause.
+        let why = state
+            .broken
+            .get_or_insert_with(|| std::sync::Arc::new(why))
+            .clone();
+        if let Some(handle) = state.threads.try_remove(key) {
+            state.retired.push(handle);
+        }
+        state.idle -= 1;
+        state.workers -= 1;
+        shared.queued.store(0, Ordering::Release);
+        shared.work.notify_all();
+        shared.exited.notify_all();
+        (why, std::mem::take(&mut state.queue))
+    };
+    // Outside the lock: failing a job wakes its waiter, and drops its closure (user code).
+    for job in queued {
+        let error = JoinError::broken_pool(why.clone());
+        foreign::quietly(|| job.fail(error));
+    }
 }
 
 /// Makes the caller the pool's one spinning worker, if no other worker spins. Called with the

@@ -9,7 +9,7 @@
 
 use std::any::Any;
 use std::fmt;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// A panic payload, made `Sync` so that `JoinError` is (and converts into
 /// `Box<dyn Error + Send + Sync>`): a payload is only `Send`, and the mutex is what lets a shared
@@ -42,6 +42,9 @@ enum Repr {
     NotStarted,
     /// A thread-pool job was submitted after its pool had been shut down.
     PoolClosed,
+    /// A thread-pool job could not run because its pool is broken: a worker's initializer
+    /// panicked, with this message (an `Arc<String>`, one word, shared by every refused job).
+    BrokenPool(Arc<String>),
     /// The future panicked; the payload of that panic. Boxed so that the error is two words: it
     /// sits in every task's output slot, and panics are rare.
     Panic(Box<Payload>),
@@ -72,6 +75,14 @@ impl JoinError {
         }
     }
 
+    /// The error of every job of a pool broken by an initializer that panicked; `why` is the
+    /// panic's message ([`panic_message_of`]), shared by all of them.
+    pub(crate) fn broken_pool(why: Arc<String>) -> JoinError {
+        JoinError {
+            repr: Repr::BrokenPool(why),
+        }
+    }
+
     pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> JoinError {
         JoinError {
             repr: Repr::Panic(Box::new(Mutex::new(payload))),
@@ -82,7 +93,17 @@ impl JoinError {
     /// its runtime shut down before it finished. For a thread-pool job: cancelled before a worker
     /// started it, or refused by a pool that had been shut down.
     pub fn is_cancelled(&self) -> bool {
-        !self.is_panic()
+        matches!(
+            self.repr,
+            Repr::Aborted | Repr::RuntimeShutdown | Repr::NotStarted | Repr::PoolClosed
+        )
+    }
+
+    /// Returns `true` if the job could not run because its thread pool is broken: a worker's
+    /// [`initializer`](crate::blocking::ThreadPoolBuilder::initializer) panicked
+    /// (concurrent.futures' `BrokenThreadPool`). Neither a cancellation nor the job's own panic.
+    pub fn is_broken_pool(&self) -> bool {
+        matches!(self.repr, Repr::BrokenPool(_))
     }
 
     /// Returns `true` if the task's future panicked.
@@ -125,10 +146,19 @@ fn panic_message(payload: &Payload) -> Option<String> {
     let payload = payload
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
+    string_payload(&**payload)
+}
+
+fn string_payload(payload: &(dyn Any + Send)) -> Option<String> {
     payload
         .downcast_ref::<&'static str>()
         .map(|message| message.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
+}
+
+/// What a panic's `payload` says, for a report: its message, or that it has none.
+pub(crate) fn panic_message_of(payload: &(dyn Any + Send)) -> String {
+    string_payload(payload).unwrap_or_else(|| String::from("a non-string payload"))
 }
 
 impl fmt::Display for JoinError {
@@ -147,6 +177,11 @@ impl fmt::Display for JoinError {
                 "job was refused: its thread pool had already been shut down (submit jobs \
                  before calling shutdown)",
             ),
+            Repr::BrokenPool(message) => write!(
+                f,
+                "job was refused: its thread pool is broken, because a worker's initializer \
+                 panicked ({message}); build a new pool"
+            ),
             Repr::Panic(payload) => match panic_message(payload) {
                 Some(message) => write!(f, "task panicked: {message}"),
                 None => f.write_str("task panicked with a non-string payload"),
@@ -162,6 +197,10 @@ impl fmt::Debug for JoinError {
             Repr::RuntimeShutdown => f.write_str("JoinError::RuntimeShutdown"),
             Repr::NotStarted => f.write_str("JoinError::NotStarted"),
             Repr::PoolClosed => f.write_str("JoinError::PoolClosed"),
+            Repr::BrokenPool(message) => f
+                .debug_tuple("JoinError::BrokenPool")
+                .field(message)
+                .finish(),
             Repr::Panic(payload) => f
                 .debug_tuple("JoinError::Panic")
                 .field(&panic_message(payload).unwrap_or_else(|| "<non-string payload>".into()))
@@ -190,6 +229,9 @@ mod tests {
         let payload = panic.into_panic();
         assert_eq!(payload.downcast_ref::<String>().unwrap(), "bad input");
         assert!(JoinError::aborted().try_into_panic().is_err());
+        let broken = JoinError::broken_pool(Arc::new(panic_message_of(&"no database")));
+        assert!(broken.is_broken_pool() && !broken.is_cancelled() && !broken.is_panic());
+        assert!(broken.to_string().contains("no database"), "{broken}");
     }
 
     #[test]

@@ -35,6 +35,7 @@ mod waker;
 
 pub use abort_handle::AbortHandle;
 pub use id::TaskId;
+pub(crate) use join_error::panic_message_of;
 pub use join_error::JoinError;
 pub use join_handle::JoinHandle;
 pub(crate) use list::TaskList;
