@@ -138,3 +138,23 @@ fn a_sequential_submit_reuses_the_idle_worker() {
         pool.shutdown(true, false);
     });
 }
+
+/// A done-callback is added while the worker completes the job. Property: it runs exactly once
+/// — taken by the completing worker, or run at once by the adding thread if the job was done.
+#[test]
+fn a_done_callback_added_while_the_job_finishes_runs_once() {
+    loom::model(|| {
+        let pool = ThreadPoolExecutor::new(1);
+        let calls = Arc::new(AtomicUsize::new(0));
+        let future = pool.submit(|| 1);
+        future.add_done_callback({
+            let calls = calls.clone();
+            move || {
+                calls.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        assert_eq!(future.result().unwrap(), 1);
+        pool.shutdown(true, false); // the worker, which may run the callback, is joined
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    });
+}

@@ -656,3 +656,67 @@ fn a_pool_broken_by_a_later_worker_lets_running_jobs_finish() {
         );
     });
 }
+
+#[test]
+fn running_is_true_only_while_a_worker_runs_the_job() {
+    let (pool, release) = busy_single_worker();
+    let queued = pool.submit(|| 5);
+    assert!(!queued.running() && !queued.done());
+    let handle = queued.cancel_handle();
+    release.send(()).unwrap();
+    let (started, start) = mpsc::channel();
+    let (finish, finishing) = mpsc::channel::<()>();
+    let watched = pool.submit(move || {
+        started.send(()).unwrap();
+        finishing.recv().unwrap();
+    });
+    start.recv().unwrap();
+    assert!(watched.running());
+    assert!(
+        !watched.cancel_handle().cancel(),
+        "a running job cannot be cancelled"
+    );
+    finish.send(()).unwrap();
+    assert_eq!(queued.result().unwrap(), 5);
+    assert!(handle.done() && !handle.running() && !handle.is_cancelled());
+    let watched_handle = watched.cancel_handle();
+    watched.result().unwrap();
+    assert!(!watched_handle.running());
+}
+
+#[test]
+fn done_callbacks_run_once_in_order_even_when_added_late_or_on_cancel() {
+    let (pool, release) = busy_single_worker();
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let note = |what: &'static str| {
+        let calls = calls.clone();
+        move || calls.lock().unwrap().push(what)
+    };
+    let cancelled = pool.submit(|| ());
+    cancelled.add_done_callback(note("cancelled"));
+    assert!(cancelled.cancel());
+    let job = pool.submit(|| 1);
+    job.add_done_callback(note("first"));
+    job.add_done_callback(|| panic!("a callback that fails"));
+    job.add_done_callback(note("second"));
+    release.send(()).unwrap();
+    let waited = Arc::new(Barrier::new(2));
+    job.add_done_callback({
+        let waited = waited.clone();
+        move || {
+            waited.wait();
+        }
+    });
+    waited.wait(); // the job is done and its callbacks ran
+    job.add_done_callback(note("late")); // already done: runs here, now
+    assert_eq!(
+        *calls.lock().unwrap(),
+        ["cancelled", "first", "second", "late"]
+    );
+    assert_eq!(job.result().unwrap(), 1);
+    assert_eq!(
+        pool.submit(|| 2).result().unwrap(),
+        2,
+        "the worker survived the panic"
+    );
+}

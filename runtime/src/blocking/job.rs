@@ -8,6 +8,11 @@
 //!    └──cancel() / dropped unrun───────────────────────────────► Done(Err(not started))
 //! ```
 //!
+//! Done-callbacks (`PoolFuture::add_done_callback`) are kept in the cell too: the transition to
+//! `Done` takes them out in the same critical section that stores the result, so a callback added
+//! concurrently either is taken (and run by whoever completes the job) or sees `Done` and runs at
+//! once on the adding thread — never both, never neither.
+//!
 //! The mutex makes each transition one critical section, so the three races that matter have a
 //! simple answer: a worker claiming the job vs `cancel()` (whoever takes the lock first wins; the
 //! other sees the new stage), the result arriving vs the waiter registering its waker (the waiter
@@ -39,6 +44,45 @@ struct CellState<T> {
     /// Set when the job completed without running (cancelled, or dropped unrun).
     cancelled: bool,
     waker: Option<Waker>,
+    /// Run once the job is done, by whoever completes it.
+    callbacks: Vec<DoneCallback>,
+}
+
+/// A done-callback: user code, run once.
+pub(crate) type DoneCallback = Box<dyn FnOnce() + Send>;
+
+impl<T> CellState<T> {
+    fn is_done(&self) -> bool {
+        matches!(self.stage, Stage::Done(_) | Stage::Taken)
+    }
+
+    /// What completing the job hands to foreign code, taken in the completing critical section.
+    fn take_completion(&mut self) -> Completion {
+        Completion {
+            waker: self.waker.take(),
+            callbacks: std::mem::take(&mut self.callbacks),
+        }
+    }
+}
+
+/// The waiter's waker and the done-callbacks of a job that just completed: called after the
+/// cell's lock is released (they are foreign code, and may look at the cell).
+struct Completion {
+    waker: Option<Waker>,
+    callbacks: Vec<DoneCallback>,
+}
+
+impl Completion {
+    fn run(self) {
+        if let Some(waker) = self.waker {
+            foreign::wake(waker);
+        }
+        for callback in self.callbacks {
+            // A panicking callback is reported by the panic hook; the others still run (asyncio
+            // and concurrent.futures log it and go on).
+            foreign::quietly(callback);
+        }
+    }
 }
 
 /// The shared stage of one job.
@@ -54,6 +98,7 @@ impl<T> JobCell<T> {
                 stage: Stage::Queued,
                 cancelled: false,
                 waker: None,
+                callbacks: Vec::new(),
             }),
         })
     }
@@ -65,6 +110,7 @@ impl<T> JobCell<T> {
                 stage: Stage::Done(Err(JoinError::pool_closed())),
                 cancelled: true,
                 waker: None,
+                callbacks: Vec::new(),
             }),
         })
     }
@@ -76,6 +122,7 @@ impl<T> JobCell<T> {
                 stage: Stage::Done(Err(error)),
                 cancelled: false,
                 waker: None,
+                callbacks: Vec::new(),
             }),
         })
     }
@@ -91,19 +138,18 @@ impl<T> JobCell<T> {
         }
     }
 
-    /// Stores the result and wakes the waiter (after releasing the lock).
+    /// Stores the result, then wakes the waiter and runs the done-callbacks (after releasing the
+    /// lock).
     fn finish(&self, result: Result<T, JoinError>) {
-        let waker = {
+        let mut completion = {
             let mut state = lock(&self.state);
             state.stage = Stage::Done(result);
-            state
-                .waker
-                .take()
-                .filter(|_| !mutant("job_result_wakes_nobody"))
+            state.take_completion()
         };
-        if let Some(waker) = waker {
-            foreign::wake(waker);
+        if mutant("job_result_wakes_nobody") {
+            completion.waker = None;
         }
+        completion.run();
     }
 
     /// Completes a job that has not started as cancelled. Returns `false` if it had started (or
@@ -115,23 +161,38 @@ impl<T> JobCell<T> {
     /// Completes a job that has not started with `error` (a cancellation, or a broken pool's
     /// refusal). Returns `false` if it had started or was already complete.
     fn fail_unstarted(&self, error: JoinError) -> bool {
-        let waker = {
+        let completion = {
             let mut state = lock(&self.state);
             if !matches!(state.stage, Stage::Queued) {
                 return false;
             }
             state.cancelled = error.is_cancelled();
             state.stage = Stage::Done(Err(error));
-            state.waker.take()
+            state.take_completion()
         };
-        if let Some(waker) = waker {
-            foreign::wake(waker);
-        }
+        completion.run();
         true
     }
 
     pub(crate) fn is_done(&self) -> bool {
-        matches!(lock(&self.state).stage, Stage::Done(_) | Stage::Taken)
+        lock(&self.state).is_done()
+    }
+
+    /// Whether a worker is running the job right now.
+    pub(crate) fn is_running(&self) -> bool {
+        matches!(lock(&self.state).stage, Stage::Running)
+    }
+
+    /// Runs `callback` once the job is done: now, on this thread, if it already is; otherwise on
+    /// the thread that completes it.
+    pub(crate) fn add_done_callback(&self, callback: DoneCallback) {
+        let mut state = lock(&self.state);
+        if state.is_done() && !mutant("late_callback_is_kept_forever") {
+            drop(state);
+            foreign::quietly(callback);
+        } else {
+            state.callbacks.push(callback);
+        }
     }
 
     pub(crate) fn is_cancelled(&self) -> bool {
@@ -167,7 +228,7 @@ impl<T> JobCell<T> {
     /// Like `poll_result`, but leaves the result in place: `Ready` once it is there.
     pub(crate) fn poll_done(&self, cx: &mut Context<'_>) -> Poll<()> {
         let mut state = lock(&self.state);
-        if matches!(state.stage, Stage::Done(_) | Stage::Taken) {
+        if state.is_done() {
             return Poll::Ready(());
         }
         match &mut state.waker {

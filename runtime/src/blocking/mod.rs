@@ -28,5 +28,5 @@ mod wait;
 pub use as_completed::{as_completed, AsCompleted};
 pub use map::{Map, MapTimeout};
 pub use pool::{ThreadPoolBuilder, ThreadPoolExecutor};
-pub use pool_future::PoolFuture;
+pub use pool_future::{CancelHandle, PoolFuture};
 pub use wait::{wait, DoneAndNotDone};

@@ -66,6 +66,67 @@ impl<T> PoolFuture<T> {
         self.cell.is_cancelled()
     }
 
+    /// Returns `true` while a worker runs the job (concurrent.futures' `running()`): no longer
+    /// cancellable, not yet done.
+    pub fn running(&self) -> bool {
+        self.cell.is_running()
+    }
+
+    /// A handle that can cancel the job, and ask how it is doing, from any thread — while
+    /// another thread blocks on [`result`](PoolFuture::result), which consumes the future.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evloop::blocking::ThreadPoolExecutor;
+    /// use std::sync::mpsc;
+    ///
+    /// let pool = ThreadPoolExecutor::new(1);
+    /// let (release, stuck) = mpsc::channel::<()>();
+    /// let blocker = pool.submit(move || stuck.recv().is_ok()); // keeps the only worker busy
+    /// let queued = pool.submit(|| "never runs");
+    /// let cancel = queued.cancel_handle();
+    /// let waiter = std::thread::spawn(move || queued.result()); // blocks on the result...
+    /// assert!(cancel.cancel()); // ...until another thread cancels the job
+    /// assert!(waiter.join().unwrap().unwrap_err().is_cancelled());
+    /// release.send(()).unwrap();
+    /// assert!(blocker.result().unwrap());
+    /// ```
+    pub fn cancel_handle(&self) -> CancelHandle
+    where
+        T: Send + 'static,
+    {
+        CancelHandle {
+            job: std::sync::Arc::new(self.cell.clone()),
+        }
+    }
+
+    /// Runs `callback` once the job is done — returned, panicked, was cancelled or refused —
+    /// as concurrent.futures' `add_done_callback`, for code with no loop to await on. It runs on
+    /// the thread that completes the job (a worker, or the one that cancels it), or at once on
+    /// this thread if the job is already done. Callbacks run in the order they were added; one
+    /// that panics is reported by the panic hook and the others still run.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evloop::blocking::ThreadPoolExecutor;
+    /// use std::sync::mpsc;
+    ///
+    /// let pool = ThreadPoolExecutor::new(2);
+    /// let (done, finished) = mpsc::channel();
+    /// for name in ["a", "b"] {
+    ///     let done = done.clone();
+    ///     pool.submit(move || name.len()).add_done_callback(move || done.send(name).unwrap());
+    /// }
+    /// let mut names: Vec<&str> = finished.iter().take(2).collect();
+    /// names.sort();
+    /// assert_eq!(names, ["a", "b"]);
+    /// ```
+    pub fn add_done_callback(&self, callback: impl FnOnce() + Send + 'static) {
+        self.cell.add_done_callback(Box::new(callback));
+    }
+
     /// Blocks the calling thread until the job finishes, and returns its result: the value, or a
     /// [`JoinError`] if it panicked or was cancelled.
     ///
@@ -123,10 +184,75 @@ impl<T> Future for PoolFuture<T> {
     }
 }
 
+/// Cancels a pool job, and tells how it is doing, from any thread: from
+/// [`PoolFuture::cancel_handle`]. Cloneable; holding it keeps nothing but the job's small state.
+#[derive(Clone)]
+pub struct CancelHandle {
+    /// The job's cell, its result type erased.
+    job: std::sync::Arc<dyn JobStatus>,
+}
+
+impl CancelHandle {
+    /// Cancels the job if no worker has started it yet, and returns whether it did (see
+    /// [`PoolFuture::cancel`]).
+    pub fn cancel(&self) -> bool {
+        self.job.cancel()
+    }
+
+    /// Whether the job is done: returned, panicked, was cancelled or refused.
+    pub fn done(&self) -> bool {
+        self.job.done()
+    }
+
+    /// Whether a worker runs the job right now.
+    pub fn running(&self) -> bool {
+        self.job.running()
+    }
+
+    /// Whether the job was cancelled before it started (or refused by a closed pool).
+    pub fn is_cancelled(&self) -> bool {
+        self.job.is_cancelled()
+    }
+}
+
+impl fmt::Debug for CancelHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancelHandle")
+            .field("done", &self.done())
+            .field("running", &self.running())
+            .field("cancelled", &self.is_cancelled())
+            .finish()
+    }
+}
+
+/// What a [`CancelHandle`] may do to a job, whatever its result type.
+trait JobStatus: Send + Sync {
+    fn cancel(&self) -> bool;
+    fn done(&self) -> bool;
+    fn running(&self) -> bool;
+    fn is_cancelled(&self) -> bool;
+}
+
+impl<T: Send> JobStatus for Arc<JobCell<T>> {
+    fn cancel(&self) -> bool {
+        JobCell::cancel(self)
+    }
+    fn done(&self) -> bool {
+        self.is_done()
+    }
+    fn running(&self) -> bool {
+        self.is_running()
+    }
+    fn is_cancelled(&self) -> bool {
+        JobCell::is_cancelled(self)
+    }
+}
+
 impl<T> fmt::Debug for PoolFuture<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PoolFuture")
             .field("done", &self.done())
+            .field("running", &self.running())
             .field("cancelled", &self.is_cancelled())
             .finish()
     }
