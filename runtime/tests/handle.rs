@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
@@ -219,5 +219,54 @@ fn many_threads_spawning_at_once_lose_nothing() {
             thread.join().unwrap();
         }
         assert_eq!(ran.load(Ordering::SeqCst), THREADS * PER_THREAD);
+    });
+}
+
+#[test]
+fn a_callback_cancelled_before_the_loop_runs_it_never_runs_and_is_dropped() {
+    within(Duration::from_secs(10), || {
+        let rt = Runtime::new().unwrap();
+        let handle = rt.handle();
+        let drops = common::DropCounter::default();
+        let (ran, kept) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let scheduled = std::thread::spawn({
+            let (handle, token) = (handle.clone(), drops.token());
+            let (ran, kept) = (ran.clone(), kept.clone());
+            move || {
+                let cancelled = handle
+                    .call_soon_threadsafe(move || {
+                        let _token = token;
+                        ran.store(true, Ordering::SeqCst);
+                    })
+                    .unwrap();
+                let kept = handle
+                    .call_soon_threadsafe(move || kept.store(true, Ordering::SeqCst))
+                    .unwrap();
+                (cancelled, kept)
+            }
+        });
+        let (cancelled, not_cancelled) = scheduled.join().unwrap();
+        std::thread::spawn({
+            let cancelled = cancelled.clone();
+            move || cancelled.cancel() // from yet another thread
+        })
+        .join()
+        .unwrap();
+        rt.block_on(async {
+            while !kept.load(Ordering::SeqCst) {
+                evloop::yield_now().await;
+            }
+        });
+        assert!(
+            !ran.load(Ordering::SeqCst),
+            "a cancelled callback never runs"
+        );
+        assert_eq!(drops.count(), 1, "and it was dropped");
+        assert!(cancelled.cancelled() && !not_cancelled.cancelled());
+        not_cancelled.cancel(); // after it ran: nothing happens
+        assert!(!not_cancelled.cancelled());
     });
 }

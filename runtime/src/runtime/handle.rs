@@ -1,5 +1,7 @@
 //! `Handle`: the way into a runtime from other threads — asyncio's `call_soon_threadsafe` and
-//! `run_coroutine_threadsafe`, plus tokio's `Handle::spawn`.
+//! `run_coroutine_threadsafe`, plus tokio's `Handle::spawn`. A callback scheduled from a thread
+//! comes back as a [`CallbackHandle`], asyncio's `Handle`: cancelled before the loop gets to it,
+//! it never runs.
 //!
 //! A handle holds the runtime's `Shared` half only. Everything it submits goes through the inbox
 //! (`shared.rs`), which wakes the loop if it sleeps. On the runtime's own thread it takes the
@@ -17,7 +19,7 @@ use super::shared::{Closed, Shared};
 use super::{with_local, ConcurrentFuture};
 use crate::debug::TaskDump;
 use crate::shim::Arc;
-use crate::task::{JoinHandle, Origin, TaskRef};
+use crate::task::{AbortHandle, JoinHandle, Origin, TaskRef};
 
 /// A cloneable, thread-safe reference to a runtime, for spawning onto it from anywhere.
 ///
@@ -170,6 +172,7 @@ impl Handle {
 
     /// Schedules `callback` to run on the loop's thread, from any thread — asyncio's
     /// `loop.call_soon_threadsafe`. It runs as a task of its own, after the tasks already queued.
+    /// The returned [`CallbackHandle`] cancels it, if the loop has not run it yet.
     ///
     /// # Errors
     ///
@@ -200,12 +203,14 @@ impl Handle {
     /// assert!(ran.load(Ordering::SeqCst));
     /// ```
     #[track_caller]
-    pub fn call_soon_threadsafe<F>(&self, callback: F) -> Result<(), RuntimeClosed>
+    pub fn call_soon_threadsafe<F>(&self, callback: F) -> Result<CallbackHandle, RuntimeClosed>
     where
         F: FnOnce() + Send + 'static,
     {
         self.submit(async move { callback() }, Origin::caller())
-            .map(drop)
+            .map(|task| CallbackHandle {
+                task: task.abort_handle(),
+            })
             .map_err(|_| RuntimeClosed(()))
     }
 
@@ -262,6 +267,53 @@ impl Handle {
                 Err(handle)
             }
         }
+    }
+}
+
+/// A callback scheduled with [`Handle::call_soon_threadsafe`] — asyncio's `Handle`: cancel it
+/// before the loop runs it, and it never runs (it is dropped on the loop's thread). Cloneable,
+/// usable from any thread; dropping it changes nothing.
+///
+/// # Examples
+///
+/// ```
+/// let rt = evloop::Runtime::new()?;
+/// let handle = rt.handle();
+/// // Scheduled from a thread while the loop is not running...
+/// let callback = std::thread::spawn(move || {
+///     handle.call_soon_threadsafe(|| unreachable!("cancelled before it ran"))
+/// })
+/// .join()
+/// .unwrap()?;
+/// callback.cancel(); // ...and cancelled before the loop gets to it.
+/// rt.block_on(evloop::yield_now());
+/// assert!(callback.cancelled());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct CallbackHandle {
+    task: AbortHandle,
+}
+
+impl CallbackHandle {
+    /// Makes sure the callback never runs, if the loop has not run it yet (asyncio's
+    /// `Handle.cancel()`). Does nothing once it has run.
+    pub fn cancel(&self) {
+        self.task.abort();
+    }
+
+    /// Whether [`cancel`](CallbackHandle::cancel) came before the callback ran, so that it never
+    /// runs.
+    pub fn cancelled(&self) -> bool {
+        self.task.was_aborted()
+    }
+}
+
+impl fmt::Debug for CallbackHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallbackHandle")
+            .field("cancelled", &self.cancelled())
+            .finish()
     }
 }
 

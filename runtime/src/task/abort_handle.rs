@@ -47,6 +47,12 @@ impl AbortHandle {
         self.task.state().is_complete()
     }
 
+    /// Whether `abort` reached the task before it finished (its future was, or will be, dropped
+    /// unfinished).
+    pub(crate) fn was_aborted(&self) -> bool {
+        self.task.state().is_cancel_requested()
+    }
+
     /// The task's id, the same as its [`JoinHandle::id`](super::JoinHandle::id).
     pub fn id(&self) -> TaskId {
         self.task.id()
