@@ -18,6 +18,20 @@
 //! | `Queue`, `LifoQueue`, `PriorityQueue` | [`Queue`], [`LifoQueue`], [`PriorityQueue`] |
 //! | `loop.create_future()` + `set_result` | [`oneshot::channel`] |
 //!
+//! **Threads** use the same primitives: every waiting operation has a blocking form for plain
+//! threads (`lock_blocking`, `acquire_blocking`, `wait_blocking`, `put_blocking`/`get_blocking`)
+//! and a timed one (`..._timeout`), which queue with the tasks, in one FIFO, and give up as a
+//! cancelled future does (nothing lost). Owned guards ([`Mutex::lock_owned`],
+//! [`Semaphore::acquire_owned`]) keep the primitive alive through an `Rc` or `Arc`, so they can
+//! move into a spawned task.
+//!
+//! **Where evloop differs from asyncio, on purpose**, all for the same reason (a grant is handed
+//! over inside the release, so nobody overtakes a woken waiter and nothing is lost if it is
+//! cancelled): a mutex reports locked while it is handed to the next waiter
+//! ([`Mutex::is_locked`]); `qsize` counts an item promised to a woken getter
+//! ([`GenericQueue::qsize`]); a semaphore grants permits to waiters at release time, in FIFO order
+//! ([`Semaphore`]).
+//!
 //! The state of each primitive sits behind a mutex from the loom shim, so the loom models check
 //! these very types across threads. Only `mutex.rs` uses `unsafe` (its data cell; its module doc
 //! says why and why it is sound).

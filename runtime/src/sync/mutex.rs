@@ -208,6 +208,11 @@ impl<T> Mutex<T> {
     }
 
     /// Whether someone holds the mutex right now.
+    ///
+    /// **Differs from asyncio on purpose:** from the moment a holder unlocks until the next
+    /// waiter resumes, the mutex already belongs to that waiter and reports locked (asyncio's
+    /// `Lock.locked()` is briefly `False` there, and a newcomer could take the lock from the woken
+    /// waiter). Hand-over keeps the queue's order, so nobody jumps it.
     pub fn is_locked(&self) -> bool {
         self.holder.available_permits() == 0
     }

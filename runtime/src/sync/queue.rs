@@ -389,6 +389,11 @@ impl<T, B: Buffer<T>> GenericQueue<T, B> {
     }
 
     /// The number of items in the queue.
+    ///
+    /// **Differs from asyncio on purpose:** an item already promised to a getter that was woken
+    /// but has not resumed yet still counts (it is in the queue until that getter takes it), and
+    /// nobody else can take it: a cancelled getter passes its promise on, so the item is never
+    /// lost, and a newcomer never overtakes the woken getter.
     pub fn qsize(&self) -> usize {
         lock(&self.state).items.len()
     }

@@ -53,6 +53,15 @@ pub(super) const MAX_PERMITS: usize = usize::MAX >> 1;
 
 /// A counting semaphore with FIFO fairness.
 ///
+/// **Differs from asyncio on purpose:** a release hands its permits to the oldest waiters at once,
+/// inside the release (the permits are theirs before they even run), rather than waking them to
+/// race for the count as asyncio's `Semaphore` does. So a newcomer never takes a permit a woken
+/// waiter was meant to get (asyncio had to patch exactly that unfairness), and a waiter that is
+/// cancelled after its grant passes the permits on (see the module doc). Consequently
+/// [`available_permits`](Semaphore::available_permits) does not count permits already granted to
+/// a waiter that has not resumed yet. Threads waiting in `acquire_blocking` take their turn in the
+/// same queue.
+///
 /// # Examples
 ///
 /// ```
