@@ -39,6 +39,7 @@ retire_with_jobs_queued                      blocking  submit_races_idle_exit
 spinner_sleeps_without_looking               blocking  a_submit_racing_the_spinning_worker_is_not_missed
 publish_before_counting_idle                 blocking  a_sequential_submit_reuses_the_idle_worker
 late_callback_is_kept_forever                blocking  a_done_callback_added_while_the_job_finishes_runs_once
+broken_pool_keeps_queued_jobs                blocking  a_submit_racing_a_failing_initializer_never_hangs
 child_wake_skips_the_parent                  blocking  as_completed_sees_every_completion
 ready_set_forgets_the_parent                 compose   a_group_child_woken_from_another_thread_completes_the_group
 no_grant_after_queueing                      sync      a_semaphore_excludes_and_conserves_permits

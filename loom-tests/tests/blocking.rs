@@ -158,3 +158,40 @@ fn a_done_callback_added_while_the_job_finishes_runs_once() {
         assert_eq!(calls.load(Ordering::SeqCst), 1);
     });
 }
+
+/// A worker's initializer panics while a job is submitted. Property: the job's future completes
+/// with the broken pool's error — whether it was queued before the pool broke (and failed by the
+/// breaking worker) or submitted after (refused at once) — and shutdown joins everything.
+#[test]
+fn a_submit_racing_a_failing_initializer_never_hangs() {
+    quiet_panics_saying(INITIALIZER_FAILS);
+    loom::model(|| {
+        let pool = ThreadPoolExecutor::builder()
+            .max_workers(1)
+            .initializer(|| panic!("{INITIALIZER_FAILS}"))
+            .build();
+        let first = pool.submit(|| 1);
+        let second = pool.submit(|| 2);
+        assert!(first.result().unwrap_err().is_broken_pool());
+        assert!(second.result().unwrap_err().is_broken_pool());
+        pool.shutdown(true, false);
+    });
+}
+
+const INITIALIZER_FAILS: &str = "the model's initializer fails";
+
+/// Keeps the panic hook from printing `message` (a panic the model makes on purpose, once per
+/// interleaving); every other panic is reported as usual.
+fn quiet_panics_saying(message: &'static str) {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied());
+        if text != Some(message) {
+            report(info);
+        }
+    }));
+}

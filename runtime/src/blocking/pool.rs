@@ -714,7 +714,12 @@ fn break_pool(shared: &Arc<PoolShared>, key: usize, why: String) {
         shared.queued.store(0, Ordering::Release);
         shared.work.notify_all();
         shared.exited.notify_all();
-        (why, std::mem::take(&mut state.queue))
+        let queued = if mutant("broken_pool_keeps_queued_jobs") {
+            VecDeque::new()
+        } else {
+            std::mem::take(&mut state.queue)
+        };
+        (why, queued)
     };
     // Outside the lock: failing a job wakes its waiter, and drops its closure (user code).
     for job in queued {
