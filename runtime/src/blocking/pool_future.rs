@@ -68,6 +68,25 @@ impl<T> PoolFuture<T> {
 
     /// Returns `true` while a worker runs the job (concurrent.futures' `running()`): no longer
     /// cancellable, not yet done.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use evloop::blocking::ThreadPoolExecutor;
+    ///
+    /// let pool = ThreadPoolExecutor::new(1);
+    /// let (started, start) = mpsc::channel();
+    /// let (finish, finishing) = mpsc::channel::<()>();
+    /// let job = pool.submit(move || {
+    ///     started.send(()).unwrap();
+    ///     finishing.recv().unwrap();
+    /// });
+    /// start.recv().unwrap();
+    /// assert!(job.running() && !job.cancel());
+    /// finish.send(()).unwrap();
+    /// job.result().unwrap();
+    /// ```
     pub fn running(&self) -> bool {
         self.cell.is_running()
     }

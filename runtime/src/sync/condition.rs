@@ -158,6 +158,19 @@ impl Condition {
     /// # Panics
     ///
     /// On an evloop loop thread: use [`wait_timeout`](Condition::wait_timeout) there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use evloop::sync::{Condition, Mutex};
+    ///
+    /// let (data, changed) = (Mutex::new(5), Condition::new());
+    /// let (guard, timed_out) =
+    ///     changed.wait_blocking_timeout(data.lock_blocking(), Duration::from_millis(5));
+    /// assert!(timed_out);
+    /// assert_eq!(*guard, 5); // the lock is held again
+    /// ```
     #[track_caller]
     pub fn wait_blocking_timeout<'a, T>(
         &'a self,

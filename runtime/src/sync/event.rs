@@ -134,6 +134,18 @@ impl Event {
     /// # Panics
     ///
     /// On an evloop loop thread: use `timeout(d, wait()).await` there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use evloop::sync::Event;
+    ///
+    /// let event = Event::new();
+    /// assert!(event.wait_blocking_timeout(Duration::from_millis(5)).is_err());
+    /// event.set();
+    /// assert!(event.wait_blocking_timeout(Duration::from_millis(5)).is_ok());
+    /// ```
     #[track_caller]
     pub fn wait_blocking_timeout(&self, timeout: Duration) -> Result<(), Elapsed> {
         block_plain_thread_for(

@@ -168,6 +168,22 @@ impl<T> Mutex<T> {
     /// # Panics
     ///
     /// On an evloop loop thread: use `timeout(d, lock()).await` there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use evloop::sync::Mutex;
+    ///
+    /// let mutex = Mutex::new(0);
+    /// let held = mutex.lock_blocking();
+    /// std::thread::scope(|scope| {
+    ///     let waiter = scope.spawn(|| mutex.lock_blocking_timeout(Duration::from_millis(10)).is_err());
+    ///     assert!(waiter.join().unwrap(), "gave up: the mutex stayed held");
+    /// });
+    /// drop(held);
+    /// assert_eq!(mutex.n_waiting(), 0); // the thread that gave up left the queue
+    /// ```
     #[track_caller]
     pub fn lock_blocking_timeout(&self, timeout: Duration) -> Result<MutexGuard<'_, T>, Elapsed> {
         let permit = self.holder.acquire_blocking_timeout_as(

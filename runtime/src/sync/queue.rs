@@ -321,6 +321,18 @@ impl<T, B: Buffer<T>> GenericQueue<T, B> {
     /// # Panics
     ///
     /// On an evloop loop thread: use `timeout(d, get()).await` there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use evloop::sync::{Queue, TryGetError};
+    ///
+    /// let queue = Queue::new(0);
+    /// assert_eq!(queue.get_blocking_timeout(Duration::from_millis(5)), Err(TryGetError::Empty));
+    /// queue.put_blocking("job").unwrap();
+    /// assert_eq!(queue.get_blocking_timeout(Duration::from_millis(5)), Ok("job"));
+    /// ```
     #[track_caller]
     pub fn get_blocking_timeout(&self, timeout: Duration) -> Result<T, TryGetError> {
         match block_plain_thread_for(

@@ -223,6 +223,19 @@ impl Semaphore {
     /// # Panics
     ///
     /// On an evloop loop thread: use `timeout(d, acquire()).await` there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use evloop::sync::Semaphore;
+    ///
+    /// let semaphore = Semaphore::new(1);
+    /// let permit = semaphore.acquire_blocking_timeout(Duration::from_millis(10)).unwrap();
+    /// assert!(semaphore.acquire_blocking_timeout(Duration::from_millis(10)).is_err());
+    /// drop(permit);
+    /// assert_eq!(semaphore.available_permits(), 1); // nothing lost to the timeout
+    /// ```
     #[track_caller]
     pub fn acquire_blocking_timeout(
         &self,
@@ -651,6 +664,19 @@ impl BoundedSemaphore {
     /// # Panics
     ///
     /// On an evloop loop thread: use `acquire().await` there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use evloop::sync::BoundedSemaphore;
+    ///
+    /// let semaphore = BoundedSemaphore::default(); // one permit, as asyncio's
+    /// let permit = semaphore.acquire_blocking();
+    /// assert!(semaphore.acquire_blocking_timeout(Duration::from_millis(5)).is_err());
+    /// drop(permit);
+    /// assert!(semaphore.add_permits(1).is_err(), "already at its bound");
+    /// ```
     #[track_caller]
     pub fn acquire_blocking(&self) -> BoundedPermit<'_> {
         let permit = self
