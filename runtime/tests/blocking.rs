@@ -699,15 +699,10 @@ fn done_callbacks_run_once_in_order_even_when_added_late_or_on_cancel() {
     job.add_done_callback(note("first"));
     job.add_done_callback(|| panic!("a callback that fails"));
     job.add_done_callback(note("second"));
+    let (all_ran, wait_for_callbacks) = mpsc::channel();
+    job.add_done_callback(move || all_ran.send(()).unwrap());
     release.send(()).unwrap();
-    let waited = Arc::new(Barrier::new(2));
-    job.add_done_callback({
-        let waited = waited.clone();
-        move || {
-            waited.wait();
-        }
-    });
-    waited.wait(); // the job is done and its callbacks ran
+    wait_for_callbacks.recv().unwrap(); // the job is done and its callbacks ran
     job.add_done_callback(note("late")); // already done: runs here, now
     assert_eq!(
         *calls.lock().unwrap(),

@@ -629,37 +629,11 @@ fn worker(shared: &Arc<PoolShared>, key: usize) {
         let job = if spun && mutant("spinner_sleeps_without_looking") {
             None
         } else {
-            state.queue.pop_front()
+            take_job(shared, &mut state)
         };
         if let Some(job) = job {
-            shared.queued.store(state.queue.len(), Ordering::Release);
-            state.idle -= 1;
-            if !state.shutdown {
-                // This worker is busy now: if jobs are still waiting and nobody is idle to take
-                // them, start another (if that fails, the jobs wait for a worker to free up).
-                let _ = grow(shared, &mut state);
-            }
             drop(state);
-            // Idle again before the result wakes its waiter, who may submit the next job at once
-            // (a sequential caller): it must find this worker idle, or it starts a second thread
-            // (concurrent.futures counts idle workers the same way).
-            let mut counted_idle = false;
-            let mut count_idle = || {
-                let mut state = lock(&shared.state);
-                state.idle += 1;
-                state.handing_back += 1;
-                counted_idle = true;
-            };
-            // A job catches its closure's panic, but the waker it wakes and the result it may
-            // drop (nobody wanted it) are foreign code too: whatever they do, this worker comes
-            // back and counts itself idle, or the pool would count a dead thread as a worker.
-            foreign::quietly(|| job.run(&mut count_idle));
-            state = lock(&shared.state);
-            if counted_idle {
-                state.handing_back -= 1;
-            } else {
-                state.idle += 1;
-            }
+            state = run_jobs(shared, job);
             spun = false;
             continue;
         }
@@ -694,6 +668,73 @@ fn worker(shared: &Arc<PoolShared>, key: usize) {
     state.idle -= 1;
     state.workers -= 1;
     shared.exited.notify_all();
+}
+
+/// Takes the next queued job for the calling worker, which stops counting as idle; if jobs are
+/// still waiting and nobody is idle to take them, starts another worker (if that fails, the jobs
+/// wait for a worker to free up).
+fn take_job(
+    shared: &Arc<PoolShared>,
+    state: &mut MutexGuard<'_, PoolState>,
+) -> Option<Box<dyn Job>> {
+    let job = state.queue.pop_front()?;
+    shared.queued.store(state.queue.len(), Ordering::Release);
+    state.idle -= 1;
+    if !state.shutdown {
+        let _ = grow(shared, state);
+    }
+    Some(job)
+}
+
+/// Runs `first`, then each job found waiting when a result is handed back, until none is.
+/// Returns with the pool locked and this worker counted idle.
+///
+/// The worker counts itself idle again as soon as a job's closure returns, *before* the result
+/// wakes its waiter, who may submit the next job at once (a sequential caller): it must find this
+/// worker idle, or it starts a second thread (concurrent.futures counts idle workers the same
+/// way). The same critical section takes the next job, so a busy worker locks the pool once per
+/// job. Until the result is out, the worker is also counted in `handing_back` (the job is not
+/// over for a paused clock until its waiter is woken); that is settled the next time it locks.
+fn run_jobs<'a>(shared: &'a Arc<PoolShared>, first: Box<dyn Job>) -> MutexGuard<'a, PoolState> {
+    let mut job = first;
+    // Whether the previous job's result was handed back under `handing_back`, still to settle.
+    let mut settle_previous = false;
+    loop {
+        let mut counted_idle = false;
+        let mut next = None;
+        let mut hand_back = || {
+            let mut state = lock(&shared.state);
+            if settle_previous {
+                state.handing_back -= 1; // that result is out: its `run` has returned
+            }
+            state.idle += 1;
+            state.handing_back += 1;
+            counted_idle = true;
+            next = take_job(shared, &mut state);
+        };
+        // A job catches its closure's panic, but the waker it wakes and the result it may drop
+        // (nobody wanted it) are foreign code too: whatever they do, this worker comes back and
+        // settles its counts, or the pool would count a dead thread as a worker.
+        foreign::quietly(|| job.run(&mut hand_back));
+        if !counted_idle {
+            // Foreign code unwound before the hand-back: count idle here instead.
+            let mut state = lock(&shared.state);
+            if settle_previous {
+                state.handing_back -= 1;
+            }
+            state.idle += 1;
+            return state;
+        }
+        settle_previous = true;
+        match next {
+            Some(following) => job = following,
+            None => {
+                let mut state = lock(&shared.state);
+                state.handing_back -= 1;
+                return state;
+            }
+        }
+    }
 }
 
 /// A worker's initializer panicked (saying `why`): marks the pool broken, fails every queued
