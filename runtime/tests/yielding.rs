@@ -206,3 +206,27 @@ fn a_loop_taking_free_permits_lets_queued_tasks_run() {
         "took {turns} free permits before the queued task ran"
     );
 }
+
+/// asyncio runs, in one loop iteration, the callbacks that were ready when it began: a task that
+/// yields goes behind the main coroutine if the main coroutine yielded first. So after one
+/// `sleep(0)` in main, a task that yields at every step has taken exactly one step.
+#[test]
+fn a_yield_in_the_main_future_lets_each_ready_task_take_exactly_one_step() {
+    let order = evloop::run(async {
+        let order = Rc::new(RefCell::new(Vec::new()));
+        let stepper = spawn({
+            let order = order.clone();
+            async move {
+                for step in 0..3 {
+                    order.borrow_mut().push(format!("task {step}"));
+                    yield_now().await;
+                }
+            }
+        });
+        yield_now().await;
+        order.borrow_mut().push(String::from("main"));
+        stepper.await.unwrap();
+        Rc::try_unwrap(order).unwrap().into_inner()
+    });
+    assert_eq!(order, ["task 0", "main", "task 1", "task 2"]);
+}

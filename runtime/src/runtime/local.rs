@@ -193,9 +193,16 @@ impl Local {
         self.tasks.borrow().len()
     }
 
-    /// Polls up to `tasks_per_tick` queued tasks.
-    pub(crate) fn run_ready_tasks(&self) {
-        for _ in 0..self.tasks_per_tick {
+    /// Polls up to `tasks_per_tick` queued tasks. If the main future is ready already
+    /// (`main_is_ready`: it yielded), only the tasks queued now: asyncio runs, in one iteration,
+    /// what was ready when the iteration began, so a task that yields goes behind a main
+    /// coroutine that yielded first, and gets one step per `sleep(0)` of main.
+    pub(crate) fn run_ready_tasks(&self, main_is_ready: bool) {
+        let mut left = self.tasks_per_tick;
+        if main_is_ready {
+            left = left.min(self.run_queue.borrow().len());
+        }
+        for _ in 0..left {
             let Some(task) = self.run_queue.borrow_mut().pop_front() else {
                 break;
             };

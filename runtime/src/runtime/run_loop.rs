@@ -3,7 +3,8 @@
 //! ```text
 //! loop {
 //!     1. if the main future was woken, poll it; return when it is ready
-//!     2. poll up to `tasks_per_tick` tasks from the run queue
+//!     2. poll up to `tasks_per_tick` tasks from the run queue (if the main future is ready
+//!        again, only the tasks queued before it: asyncio's one iteration)
 //!     3. take what other threads left in the inbox (woken and spawned tasks)
 //!     4. fire the timers that are due
 //!     5. if tasks are ready: collect I/O readiness without sleeping (only if sockets are
@@ -89,7 +90,7 @@ pub(crate) fn block_on<F: Future>(
                 return output;
             }
         }
-        local.run_ready_tasks();
+        local.run_ready_tasks(main.woken.load(Ordering::Acquire));
         local.take_inbox();
         let next_deadline = if local.has_timers() {
             local.fire_timers(Instant::now())
