@@ -19,7 +19,7 @@ const TASKS: usize = 1_000_000;
 /// A task body: count the first poll, then wait forever.
 // An `async move` block, as users write with `spawn`, rather than an `async fn`: the `async fn`
 // form keeps its argument in a slot of its own, 8 bytes more per future, which moves evloop's task
-// into the next malloc size class (101.5 MB instead of 86 MB here; DESIGN.md §15).
+// into the next malloc size class (101.5 MB instead of 86 MB here; benches/README.md).
 #[allow(clippy::manual_async_fn)]
 fn body(polled: Rc<Cell<usize>>) -> impl std::future::Future<Output = ()> {
     async move {

@@ -7,7 +7,7 @@
 # the table below, switches one bug on and runs the model meant to catch it. The model must
 # fail; the script prints the line of loom's output that says why, and exits non-zero if any
 # bug survives. Every model in loom-tests/tests appears in the table at least once (checked
-# below). DESIGN.md §9 has the table with the output.
+# below). loom-tests/README.md has the table with the output.
 #
 #   loom-tests/mutants.sh            # the table below
 #   loom-tests/mutants.sh --matrix   # every bug against every model (slower; for DESIGN.md)

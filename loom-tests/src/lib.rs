@@ -11,6 +11,6 @@
 //! With no `LOOM_MAX_PREEMPTIONS`, every two-thread model is searched exhaustively; the one
 //! three-thread model sets its own bound. `mutants.sh` checks that each model can fail: it builds
 //! the runtime with its planted bugs (`--cfg evloop_mutants`) and switches them on one at a time.
-//! DESIGN.md §9 lists the models, the bugs and what loom reports.
+//! `loom-tests/README.md` lists the models, the bugs and what loom reports.
 //!
 //! Without `--cfg loom` this crate is empty and its tests compile to nothing.

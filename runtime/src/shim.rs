@@ -73,7 +73,7 @@ impl<T> UnsafeCell<T> {
 /// and the compiler deletes the bug. Only a build with `--cfg evloop_mutants` reads which bug to
 /// switch on from the `EVLOOP_MUTANT` environment variable; `loom-tests/mutants.sh` builds the
 /// models that way once, then runs each bug against the model meant to catch it and fails if the
-/// model passes. DESIGN.md §9 lists every bug and what loom says when it finds it.
+/// model passes. `loom-tests/README.md` lists every bug and what loom says when it finds it.
 #[cfg(not(evloop_mutants))]
 #[inline(always)]
 pub(crate) const fn mutant(_name: &str) -> bool {

@@ -7,17 +7,19 @@
 //!   task's id, name and spawn location — to stderr, or to a [`SlowPoll`] callback.
 //! - **Task dumps** (`dump.rs`): [`tasks`] on the loop thread, or
 //!   [`Handle::dump`](crate::Handle::dump) from any thread, return a [`TaskDump`] of every live
-//!   task: id, name, spawn location, state, polls, age and, while polls are timed, poll time.
+//!   task: number, id, name, spawn location, state, polls, age and, while polls are timed, poll
+//!   time.
 //!
 //! - **Unhandled errors** (`unhandled.rs`): a detached task's panic, or the errors a task group drops
 //!   when it resumes a panic, go to [`Builder::on_unhandled_error`](crate::Builder::on_unhandled_error)
 //!   (stderr by default) — asyncio's "Task exception was never retrieved".
 //!
-//! The first two rest on what the loop records about each task: the task header's record (id, spawn
-//! location, spawn time, poll count; `task/info.rs`), always kept because it costs next to
-//! nothing, and the runtime's monitor (`monitor.rs`) for names and poll times. Names are given
-//! with [`spawn_named`](crate::spawn_named); spawn locations come from `#[track_caller]` on every
-//! function that spawns.
+//! The first two rest on what the loop records about a task: its record (`task/record.rs`: number,
+//! name, spawn location and time, polls, poll time), which lives in the task's own allocation and
+//! which only some tasks have — every task in debug mode, and named tasks
+//! ([`spawn_named`](crate::spawn_named)) — so that a task without one costs nothing more; and the
+//! runtime's monitor (`monitor.rs`), which hands out numbers, knows which task runs, and times
+//! polls in debug mode. Spawn locations come from `#[track_caller]` on every function that spawns.
 
 mod dump;
 mod monitor;

@@ -1,4 +1,4 @@
-//! The runtime's `Monitor`: task ids, which task is running, and poll timing while slow-poll
+//! The runtime's `Monitor`: task numbers, which task is running, and poll timing while slow-poll
 //! detection is on.
 //!
 //! # Debug mode
@@ -12,7 +12,7 @@
 //! adopted; timing costs a clock read per poll (about 25 ns on the benchmark machine, where a
 //! `yield_now` round trip is 12 ns). A runtime that pays none of it is exactly as fast
 //! as one without this module: for a task without a record the loop checks one field of the
-//! task's vtable and goes on. DESIGN.md §15 has the measurements.
+//! task's vtable and goes on. `benches/README.md` has the measurements.
 //!
 //! # Polling a recorded task
 //!

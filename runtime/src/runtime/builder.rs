@@ -139,7 +139,7 @@ impl Builder {
     /// 100 ms threshold without a code change. It puts the runtime in *debug mode*: every task
     /// gets a record, so the task dump ([`tasks`](crate::tasks)) lists them all with their total
     /// poll time, and every poll is timed — about 30 ns per poll on the benchmark machine
-    /// (DESIGN.md §15 has the measurements).
+    /// (`benches/README.md` has the measurements).
     ///
     /// # Examples
     ///

@@ -32,8 +32,9 @@
 //! ([`GenericQueue::qsize`]); a semaphore grants permits to waiters at release time, in FIFO order
 //! ([`Semaphore`]).
 //!
-//! The state of each primitive sits behind a mutex from the loom shim, so the loom models check
-//! these very types across threads. Only `mutex.rs` uses `unsafe` (its data cell; its module doc
+//! The state of each primitive sits behind locks and atomics from the loom shim (a mutex for most;
+//! the semaphore's free permits are one atomic word, its waiters behind a mutex), so the loom
+//! models check these very types across threads. Only `mutex.rs` uses `unsafe` (its data cell; its module doc
 //! says why and why it is sound).
 
 mod barrier;

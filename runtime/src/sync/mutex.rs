@@ -9,7 +9,7 @@
 //!
 //! This is the one place in `sync` with `unsafe` code, and it is there because it was measured
 //! to matter: the first version kept the data in an uncontended `std` mutex (no `unsafe`), and
-//! locking cost 19.7 ns against async-lock's 11.1 (DESIGN.md §15); two atomic operations fewer
+//! locking cost 19.7 ns against async-lock's 11.1 (benches/README.md); two atomic operations fewer
 //! per lock is most of the difference. The argument is short: the single permit is held by at
 //! most one guard at a time, so a guard's access to the cell is exclusive; the permit's
 //! compare-and-swap (or the queue's lock, on the slow path) orders one holder's accesses before

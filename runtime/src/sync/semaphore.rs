@@ -8,7 +8,7 @@
 //!
 //! - **Fast path** (nobody queued): `acquire` and release are one compare-and-swap each on the
 //!   word, and only while `QUEUED` is clear. An uncontended [`Mutex`](super::Mutex) is built on
-//!   this, which is what makes it as cheap as async-lock's (DESIGN.md §15).
+//!   this, which is what makes it as cheap as async-lock's (benches/README.md).
 //! - **Slow path** (somebody queued, or not enough permits): under the queue's mutex. A waiter
 //!   queues itself and sets `QUEUED` with one atomic OR, so any release that has not happened yet
 //!   sees the bit, fails its compare-and-swap, and takes the lock; any release that happened
