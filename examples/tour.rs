@@ -10,6 +10,10 @@
 //! task_group, as_completed), synchronisation (a semaphore limit, an event, a queue fed by a
 //! thread), and seeing inside the loop (named tasks, a task dump, a slow-poll warning, virtual
 //! time).
+//!
+//! Each chapter also names where its machinery lives: the source files under `runtime/src/` and
+//! the DESIGN.md section that explains them, so that you can go from using a feature to reading
+//! how it works (DESIGN.md §18 lists every file in reading order).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -18,12 +22,17 @@ use std::time::Duration;
 use evloop::time::{interval, sleep, timeout, Instant};
 use evloop::{spawn, yield_now, Handle};
 
-fn chapter(title: &str) {
+/// Prints a chapter's title and where to read how it works.
+fn chapter(title: &str, inside: &str) {
     println!("\n== {title} ==");
+    println!("   (how it works: {inside})");
 }
 
 async fn tasks() {
-    chapter("1. Tasks: asyncio.create_task is evloop::spawn");
+    chapter(
+        "1. Tasks: asyncio.create_task is evloop::spawn",
+        "runtime/run_loop.rs, task/mod.rs, task/raw.rs; DESIGN.md §2-4",
+    );
     // Three tasks with different delays run concurrently on one thread: the total time is the
     // longest delay, not the sum.
     let start = Instant::now();
@@ -72,7 +81,10 @@ async fn tasks() {
 }
 
 async fn cancellation() {
-    chapter("2. Cancellation: abort() drops the future");
+    chapter(
+        "2. Cancellation: abort() drops the future",
+        "task/join_ref.rs, task/abort_handle.rs; DESIGN.md §3 Cancellation",
+    );
     struct Cleanup;
     impl Drop for Cleanup {
         fn drop(&mut self) {
@@ -97,7 +109,10 @@ async fn cancellation() {
 }
 
 async fn timeouts() {
-    chapter("3. Timeouts: asyncio.timeout is evloop::time::timeout, asyncio.wait_for is evloop::wait_for");
+    chapter(
+        "3. Timeouts: asyncio.timeout is evloop::time::timeout, asyncio.wait_for is evloop::wait_for",
+        "time/timer_heap.rs, time/timeout.rs, compose/wait_for.rs; DESIGN.md §5",
+    );
     let quick = timeout(Duration::from_millis(100), async {
         sleep(Duration::from_millis(5)).await;
         "answer"
@@ -121,7 +136,10 @@ async fn timeouts() {
 }
 
 async fn threads() {
-    chapter("4. Other threads: a Handle wakes the sleeping loop");
+    chapter(
+        "4. Other threads: a Handle wakes the sleeping loop",
+        "runtime/handle.rs, runtime/shared.rs, runtime/driver.rs; DESIGN.md §4",
+    );
     let handle = Handle::current();
     let start = Instant::now();
     let thread = std::thread::spawn(move || {
@@ -148,7 +166,10 @@ async fn threads() {
 }
 
 async fn blocking_work() {
-    chapter("5. Blocking work: loop.run_in_executor is evloop::run_in_executor");
+    chapter(
+        "5. Blocking work: loop.run_in_executor is evloop::run_in_executor",
+        "blocking/pool.rs, blocking/job.rs, park.rs; DESIGN.md §10",
+    );
     let start = Instant::now();
     // Three blocking calls (sleeps standing for file reads or DNS lookups) on pool threads.
     let jobs: Vec<_> = [30u64, 10, 20]
@@ -188,7 +209,10 @@ async fn blocking_work() {
 }
 
 async fn networking() {
-    chapter("6. Networking: a server and its clients on one thread");
+    chapter(
+        "6. Networking: a server and its clients on one thread",
+        "io/reactor.rs, io/source.rs, net/stream.rs, net/tcp.rs; DESIGN.md §11",
+    );
     let listener = evloop::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
     let address = listener.local_addr().unwrap();
     println!("  echo server listening on {address}");
@@ -235,7 +259,10 @@ async fn networking() {
 }
 
 async fn composing() {
-    chapter("7. Composing tasks: gather, task_group, as_completed");
+    chapter(
+        "7. Composing tasks: gather, task_group, as_completed",
+        "compose/ready_set.rs, compose/task_group.rs, compose/gather.rs; DESIGN.md §12",
+    );
     let results = evloop::gather((1..=3).map(|n| async move {
         sleep(Duration::from_millis(10 * n)).await;
         Ok::<_, String>(n * n)
@@ -277,7 +304,10 @@ async fn composing() {
 }
 
 async fn synchronisation() {
-    chapter("8. Synchronisation: a semaphore limit, an event, a queue");
+    chapter(
+        "8. Synchronisation: a semaphore limit, an event, a queue",
+        "sync/wait_queue.rs, sync/semaphore.rs, sync/queue.rs; DESIGN.md §13",
+    );
     // 10 "API calls", at most 2 at a time.
     let limit = Rc::new(evloop::sync::Semaphore::new(2));
     let running = Rc::new(std::cell::Cell::new(0));
@@ -333,7 +363,10 @@ async fn synchronisation() {
 
 /// Chapter 9 runs on runtimes of its own: one in debug mode, one with a paused clock.
 fn debugging() {
-    chapter("9. Seeing inside the loop: named tasks, a dump, a slow poll, virtual time");
+    chapter(
+        "9. Seeing inside the loop: named tasks, a dump, a slow poll, virtual time",
+        "task/record.rs, debug/monitor.rs, debug/dump.rs, time/clock.rs; DESIGN.md §5-6",
+    );
     // Debug mode (EVLOOP_DEBUG=1 turns it on for any program): every task is listed in the dump
     // and a poll that blocks the loop for longer than the threshold is reported.
     let runtime = evloop::Runtime::builder()
