@@ -183,7 +183,10 @@ fn a_semaphore_shared_with_a_thread_and_a_foreign_executor() {
         let releaser = {
             let semaphore = semaphore.clone();
             std::thread::spawn(move || {
-                std::thread::sleep(Duration::from_millis(10));
+                // Release only once the other side waits, so the wake-up path is the one tested.
+                while semaphore.n_waiting() == 0 {
+                    std::thread::yield_now();
+                }
                 semaphore.add_permits(1);
             })
         };
@@ -267,7 +270,10 @@ fn an_event_set_from_another_thread_wakes_a_task() {
         let setter = {
             let event = event.clone();
             std::thread::spawn(move || {
-                std::thread::sleep(Duration::from_millis(10));
+                // Set only once the task waits, so the wake-up path is the one tested.
+                while event.n_waiting() == 0 {
+                    std::thread::yield_now();
+                }
                 event.set();
             })
         };
