@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
 # Mutation check of the loom models: each model must be able to fail.
 #
-# The runtime carries deliberate bugs ("mutants"), each switched off unless the crate is built
-# with `--cfg evloop_mutants` and the bug is named in `EVLOOP_MUTANT` (see `mutant` in
-# runtime/src/shim.rs). This script builds the models that way once, then, for every line of
-# the table below, switches one bug on and runs the model meant to catch it. The model must
-# fail; the script prints the line of loom's output that says why, and exits non-zero if any
-# bug survives. Every model in loom-tests/tests appears in the table at least once (checked
-# below). loom-tests/README.md has the table with the output.
+# Each deliberate bug (a "mutant") is a small patch, loom-tests/mutants/NAME.patch, against the
+# runtime's real source, which carries no trace of it. For every line of the table below, this
+# script applies one patch to a scratch copy of the workspace, runs the model meant to catch that
+# bug, and takes the patch out again. The model must fail; the script prints the line of loom's
+# output that says why. It exits non-zero if a bug survives its model, if a patch no longer
+# applies (so the bugs cannot rot as the code changes), if a patch is missing from the table, or
+# if a model has no bug to catch. loom-tests/README.md has the table with loom's verdicts.
 #
 #   loom-tests/mutants.sh            # the table below
-#   loom-tests/mutants.sh --matrix   # every bug against every model (slower; for DESIGN.md)
+#   loom-tests/mutants.sh --matrix   # every bug against every model (slower; for the README)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 
-export RUSTFLAGS="--cfg loom --cfg evloop_mutants -C debug-assertions"
+export RUSTFLAGS="--cfg loom -C debug-assertions"
 export LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-2}"
-target=target/loom-mutants
+target=$root/target/loom-mutants
+scratch=$root/target/mutants-scratch
+patches=$root/loom-tests/mutants
 
 #  bug (mutant)                              suite     model that must catch it
 table='
@@ -62,15 +65,49 @@ receiver_drop_keeps_the_value                sync      oneshot_send_races_receiv
 sender_drop_wakes_nobody                     sync      oneshot_sender_drop_wakes_the_receiver
 '
 
-# First, with no bug switched on, this build must pass every model: a failure below is then the
-# bug's doing, not the build's.
-cargo test -p loom-tests --release --tests --target-dir "$target"
+# Every patch has a line in the table, and every model a bug to catch.
+for patch in "$patches"/*.patch; do
+    bug=$(basename "$patch" .patch)
+    if ! grep -qE "^$bug[[:space:]]" <<<"$table"; then
+        echo "$patch is in no line of this script's table" >&2
+        exit 1
+    fi
+done
+for suite in core blocking compose sync; do
+    for model in $(grep -A1 '^#\[test\]' "loom-tests/tests/$suite.rs" | sed -nE 's/^fn ([a-z0-9_]+).*/\1/p'); do
+        if ! grep -qE "[[:space:]]$suite[[:space:]]+$model\$" <<<"$table"; then
+            echo "loom-tests/tests/$suite.rs: model $model has no bug in this script's table" >&2
+            exit 1
+        fi
+    done
+done
 
-# Runs one model with one bug switched on; prints loom's verdict, succeeds if the model failed.
+# The scratch copy: this workspace as it is (committed or not), without its build output.
+rm -rf "$scratch"
+mkdir -p "$scratch"
+tar --exclude=./target --exclude=./.git -cf - . | tar -xf - -C "$scratch"
+git -C "$scratch" init -q # its own repository, so that `git apply` patches it and nothing else
+build() {
+    cargo test --manifest-path "$scratch/Cargo.toml" -p loom-tests --profile mutants \
+        --target-dir "$target" "$@"
+}
+
+# First, with no bug in, the scratch copy must pass every model: a failure below is then the
+# bug's doing, not the build's.
+build -q --tests >/dev/null
+
+# Runs one model with one bug patched in; prints loom's verdict, succeeds if the model failed.
 catches() {
     local bug=$1 suite=$2 model=$3 output status=0
-    output=$(EVLOOP_MUTANT=$bug timeout 600 cargo test -q -p loom-tests --release \
-        --target-dir "$target" --test "$suite" -- --exact "$model" 2>&1) || status=$?
+    if ! git -C "$scratch" apply --check "$patches/$bug.patch" 2>/dev/null; then
+        echo "(the patch no longer applies: update $patches/$bug.patch)"
+        return 2
+    fi
+    git -C "$scratch" apply "$patches/$bug.patch"
+    output=$(timeout 600 cargo test -q --manifest-path "$scratch/Cargo.toml" -p loom-tests \
+        --profile mutants --target-dir "$target" --test "$suite" -- --exact "$model" 2>&1) \
+        || status=$?
+    git -C "$scratch" apply -R "$patches/$bug.patch"
     case $status in
         0) return 1 ;;                                # the model passed: the bug survived
         124) echo "(no verdict: timed out)"; return 1 ;;
@@ -93,29 +130,27 @@ if [[ ${1:-} == --matrix ]]; then
     exit 0
 fi
 
-# Every model must have a bug to catch.
-for suite in core blocking compose sync; do
-    for model in $(grep -A1 '^#\[test\]' "loom-tests/tests/$suite.rs" | sed -nE 's/^fn ([a-z0-9_]+).*/\1/p'); do
-        if ! grep -qE "[[:space:]]$suite[[:space:]]+$model\$" <<<"$table"; then
-            echo "loom-tests/tests/$suite.rs: model $model has no bug in this script's table" >&2
-            exit 1
-        fi
-    done
-done
-
 survivors=0
+stale=0
 while read -r bug suite model; do
     [[ -n $bug ]] || continue
     started=$SECONDS
-    if verdict=$(catches "$bug" "$suite" "$model"); then
-        printf 'caught    %-40s by %s::%s (%d s)\n          %s\n' \
-            "$bug" "$suite" "$model" $((SECONDS - started)) "$verdict"
-    else
-        printf 'SURVIVED  %-40s %s::%s passed with the bug in\n' "$bug" "$suite" "$model"
-        survivors=$((survivors + 1))
-    fi
+    status=0
+    verdict=$(catches "$bug" "$suite" "$model") || status=$?
+    case $status in
+        0) printf 'caught    %-40s by %s::%s (%d s)\n          %s\n' \
+               "$bug" "$suite" "$model" $((SECONDS - started)) "$verdict" ;;
+        2) printf 'STALE     %-40s %s\n' "$bug" "$verdict"
+           stale=$((stale + 1)) ;;
+        *) printf 'SURVIVED  %-40s %s::%s passed with the bug in\n' "$bug" "$suite" "$model"
+           survivors=$((survivors + 1)) ;;
+    esac
 done <<<"$table"
 
+if ((stale > 0)); then
+    echo "$stale patch(es) no longer apply to the runtime: rewrite them against today's code" >&2
+    exit 1
+fi
 if ((survivors > 0)); then
     echo "$survivors bug(s) survived: their models cannot fail as written" >&2
     exit 1

@@ -9,8 +9,8 @@
 //! ```
 //!
 //! With no `LOOM_MAX_PREEMPTIONS`, every two-thread model is searched exhaustively; the one
-//! three-thread model sets its own bound. `mutants.sh` checks that each model can fail: it builds
-//! the runtime with its planted bugs (`--cfg evloop_mutants`) and switches them on one at a time.
+//! three-thread model sets its own bound. `mutants.sh` checks that each model can fail: it patches
+//! one bug at a time (`mutants/*.patch`) into a scratch copy of the runtime and runs its model.
 //! `loom-tests/README.md` lists the models, the bugs and what loom reports.
 //!
 //! Without `--cfg loom` this crate is empty and its tests compile to nothing.

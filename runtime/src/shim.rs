@@ -65,32 +65,6 @@ impl<T> UnsafeCell<T> {
     }
 }
 
-/// Whether the deliberate bug called `name` is switched on (mutation testing of the loom models).
-///
-/// A model that cannot fail proves nothing, so each loom model has at least one bug it must
-/// catch, planted at its call site: `if mutant("inbox_skips_notify") { /* the bug */ } else { /*
-/// the real code */ }`. In every ordinary build (normal, loom, Miri) this is a constant `false`
-/// and the compiler deletes the bug. Only a build with `--cfg evloop_mutants` reads which bug to
-/// switch on from the `EVLOOP_MUTANT` environment variable; `loom-tests/mutants.sh` builds the
-/// models that way once, then runs each bug against the model meant to catch it and fails if the
-/// model passes. `loom-tests/README.md` lists every bug and what loom says when it finds it.
-#[cfg(not(evloop_mutants))]
-#[inline(always)]
-pub(crate) const fn mutant(_name: &str) -> bool {
-    false
-}
-
-/// See the other `mutant`: this is the mutation-testing build's, which compares `name` with
-/// `EVLOOP_MUTANT` (read once; std's `OnceLock`, since it is not part of any protocol loom checks).
-#[cfg(evloop_mutants)]
-pub(crate) fn mutant(name: &str) -> bool {
-    static SWITCHED_ON: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    SWITCHED_ON
-        .get_or_init(|| std::env::var("EVLOOP_MUTANT").ok())
-        .as_deref()
-        == Some(name)
-}
-
 /// Waits on `condvar` for at most `timeout`, ignoring poisoning (as [`lock`] does); `guard` must
 /// be `mutex`'s. Returns the guard and whether the wait timed out.
 ///

@@ -29,7 +29,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::task::{Context, Poll, Waker};
 
 use crate::foreign;
-use crate::shim::{lock, mutant, Arc, Mutex};
+use crate::shim::{lock, Arc, Mutex};
 use crate::task::JoinError;
 
 enum Stage<T> {
@@ -130,7 +130,7 @@ impl<T> JobCell<T> {
     /// A worker claims the job. `false` if it was cancelled meanwhile: skip it.
     fn start(&self) -> bool {
         let mut state = lock(&self.state);
-        if matches!(state.stage, Stage::Queued) || mutant("start_ignores_cancel") {
+        if matches!(state.stage, Stage::Queued) {
             state.stage = Stage::Running;
             true
         } else {
@@ -141,14 +141,11 @@ impl<T> JobCell<T> {
     /// Stores the result, then wakes the waiter and runs the done-callbacks (after releasing the
     /// lock).
     fn finish(&self, result: Result<T, JoinError>) {
-        let mut completion = {
+        let completion = {
             let mut state = lock(&self.state);
             state.stage = Stage::Done(result);
             state.take_completion()
         };
-        if mutant("job_result_wakes_nobody") {
-            completion.waker = None;
-        }
         completion.run();
     }
 
@@ -187,7 +184,7 @@ impl<T> JobCell<T> {
     /// the thread that completes it.
     pub(crate) fn add_done_callback(&self, callback: DoneCallback) {
         let mut state = lock(&self.state);
-        if state.is_done() && !mutant("late_callback_is_kept_forever") {
+        if state.is_done() {
             drop(state);
             foreign::quietly(callback);
         } else {
@@ -282,13 +279,8 @@ where
         }
         // A panicking job must not take its worker down: the panic becomes the job's result.
         let result = catch_unwind(AssertUnwindSafe(function)).map_err(JoinError::panic);
-        if !mutant("publish_before_counting_idle") {
-            before_publish();
-        }
+        before_publish();
         self.cell.finish(result);
-        if mutant("publish_before_counting_idle") {
-            before_publish();
-        }
     }
 
     fn fail(mut self: Box<Self>, error: JoinError) {

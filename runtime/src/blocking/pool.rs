@@ -49,8 +49,7 @@ use super::{Map, PoolFuture};
 use crate::foreign::{self, FirstPanic};
 use crate::park::{is_a_loop_thread, refuse_on_a_loop, time_left, TimeLeft};
 use crate::shim::{
-    lock, mutant, thread, wait_timeout, Arc, AtomicBool, AtomicUsize, Condvar, Mutex, MutexGuard,
-    Ordering,
+    lock, thread, wait_timeout, Arc, AtomicBool, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering,
 };
 use crate::task::{panic_message_of, JoinError};
 
@@ -427,9 +426,7 @@ impl ThreadPoolExecutor {
             } else {
                 VecDeque::new()
             };
-            if !mutant("shutdown_wakes_no_worker") {
-                self.shared.work.notify_all();
-            }
+            self.shared.work.notify_all();
             let handles = if wait {
                 take_handles(&mut state)
             } else {
@@ -625,13 +622,7 @@ fn worker(shared: &Arc<PoolShared>, key: usize) {
     // again).
     let mut spun = false;
     loop {
-        // (The mutant trusts the spin's lock-free look and goes to sleep without this one.)
-        let job = if spun && mutant("spinner_sleeps_without_looking") {
-            None
-        } else {
-            take_job(shared, &mut state)
-        };
-        if let Some(job) = job {
+        if let Some(job) = take_job(shared, &mut state) {
             drop(state);
             state = run_jobs(shared, job);
             spun = false;
@@ -655,8 +646,7 @@ fn worker(shared: &Arc<PoolShared>, key: usize) {
         state = guard;
         state.sleeping -= 1;
         spun = false;
-        let nothing_queued = state.queue.is_empty() || mutant("retire_with_jobs_queued");
-        if timed_out && nothing_queued && !state.shutdown {
+        if timed_out && state.queue.is_empty() && !state.shutdown {
             // Retire: hand our own JoinHandle to the reaping list (shutdown or the next submit
             // joins it), so that every thread is joined by someone.
             if let Some(handle) = state.threads.try_remove(key) {
@@ -755,12 +745,7 @@ fn break_pool(shared: &Arc<PoolShared>, key: usize, why: String) {
         shared.queued.store(0, Ordering::Release);
         shared.work.notify_all();
         shared.exited.notify_all();
-        let queued = if mutant("broken_pool_keeps_queued_jobs") {
-            VecDeque::new()
-        } else {
-            std::mem::take(&mut state.queue)
-        };
-        (why, queued)
+        (why, std::mem::take(&mut state.queue))
     };
     // Outside the lock: failing a job wakes its waiter, and drops its closure (user code).
     for job in queued {

@@ -28,7 +28,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::task::{Context, Wake, Waker};
 
-use crate::shim::{lock, mutant, Mutex};
+use crate::shim::{lock, Mutex};
 
 /// Indices reported ready, and the parent's waker.
 #[derive(Default)]
@@ -63,10 +63,7 @@ impl Wake for ChildWaker {
             if !std::mem::replace(&mut state.listed[self.index], true) {
                 state.ready.push_back(self.index);
             }
-            state
-                .parent
-                .take()
-                .filter(|_| !mutant("child_wake_skips_the_parent"))
+            state.parent.take()
         };
         // Outside the lock: the parent's waker may run any code, or panic (`foreign.rs`).
         if let Some(parent) = parent {
@@ -143,7 +140,6 @@ impl ReadySet {
         let mut state = lock(&self.shared.state);
         match &state.parent {
             Some(parent) if parent.will_wake(cx.waker()) => {}
-            _ if mutant("ready_set_forgets_the_parent") => {}
             _ => state.parent = Some(cx.waker().clone()),
         }
         if self.round.is_empty() {

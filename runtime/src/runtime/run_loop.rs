@@ -40,7 +40,7 @@ use super::context;
 use super::local::Local;
 use super::shared::Shared;
 use crate::coop;
-use crate::shim::{mutant, Arc, AtomicBool, Ordering};
+use crate::shim::{Arc, AtomicBool, Ordering};
 use crate::time::Instant;
 
 /// The main future's waker: sets a flag the loop checks every tick, and wakes the loop if it
@@ -57,9 +57,7 @@ impl Wake for MainWaker {
     }
     fn wake_by_ref(self: &std::sync::Arc<Self>) {
         self.woken.store(true, Ordering::Release);
-        if !mutant("main_waker_skips_notify") {
-            self.shared.notify();
-        }
+        self.shared.notify();
     }
 }
 

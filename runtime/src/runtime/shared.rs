@@ -27,7 +27,7 @@ use std::marker::PhantomData;
 
 use super::driver::{Driver, Unparker};
 use crate::debug::{ErrorHandler, UnhandledError};
-use crate::shim::{lock, mutant, Arc, AtomicBool, AtomicUsize, Mutex, Ordering};
+use crate::shim::{lock, Arc, AtomicBool, AtomicUsize, Mutex, Ordering};
 use crate::task::{NewTask, SendNewTask, TaskRef};
 
 const EMPTY: usize = 0;
@@ -136,15 +136,10 @@ impl Shared {
         timeout: Option<std::time::Duration>,
         on_event: impl FnMut(&mio::event::Event),
     ) {
-        let may_sleep = if mutant("park_ignores_a_notification") {
-            // The bug: check-then-sleep, overwriting a NOTIFIED that arrived since the check.
-            self.wake_state.store(PARKED, Ordering::Release);
-            true
-        } else {
-            self.wake_state
-                .compare_exchange(EMPTY, PARKED, Ordering::AcqRel, Ordering::Acquire)
-                .is_ok()
-        };
+        let may_sleep = self
+            .wake_state
+            .compare_exchange(EMPTY, PARKED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok();
         if may_sleep {
             driver.park(timeout, on_event);
         }
@@ -182,7 +177,7 @@ impl Shared {
     fn announce(&self, inbox: crate::shim::MutexGuard<'_, Inbox>) {
         let first = !self.inbox_nonempty.swap(true, Ordering::AcqRel);
         drop(inbox);
-        if first && !mutant("inbox_skips_notify") {
+        if first {
             self.notify();
         }
     }
@@ -203,12 +198,7 @@ impl Shared {
     /// Closes the inbox for good and returns what was in it (shutdown, loop thread).
     pub(crate) fn close_inbox(&self) -> Inbox {
         let mut inbox = lock(&self.inbox);
-        if mutant("shutdown_forgets_the_inbox") {
-            // The bug: what other threads handed in just before shutdown is never cancelled.
-            inbox.closed = true;
-            return Inbox::default();
-        }
-        inbox.closed = !mutant("shutdown_leaves_the_inbox_open");
+        inbox.closed = true;
         self.inbox_nonempty.store(false, Ordering::Release);
         Inbox {
             woken: std::mem::take(&mut inbox.woken),

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use super::wait_queue::{Removed, WaitQueue, Wakers};
 use crate::park::{block_plain_thread, block_plain_thread_for};
-use crate::shim::{lock, mutant, Mutex};
+use crate::shim::{lock, Mutex};
 
 /// A rendezvous point for a fixed number of tasks, reusable round after round.
 ///
@@ -190,9 +190,7 @@ impl Barrier {
             state.generation += 1;
             state.waiters.wake_waiting(&mut wakers);
         }
-        if !mutant("barrier_abort_wakes_nobody") {
-            wakers.wake_all();
-        }
+        wakers.wake_all();
     }
 }
 
@@ -250,9 +248,7 @@ impl Future for BarrierWait<'_> {
             state.generation += 1;
             state.waiters.grant_all(&mut wakers);
             drop(state);
-            if !mutant("barrier_trip_wakes_nobody") {
-                wakers.wake_all();
-            }
+            wakers.wake_all();
             return Poll::Ready(Ok(index));
         };
         let outcome = if state.waiters.poll_granted(queued.key, cx) {
@@ -284,9 +280,7 @@ impl BarrierWait<'_> {
             if state.waiters.remove(queued.key) != Removed::Waiting {
                 Ok(queued.index) // tripped just in time
             } else {
-                if mutant("timed_out_barrier_wait_leaves_it_whole") {
-                    state.arrived -= 1; // leaves the round, as a cancelled wait does
-                } else if !state.broken && state.generation == queued.generation {
+                if !state.broken && state.generation == queued.generation {
                     state.broken = true;
                     state.arrived = 0;
                     state.generation += 1;

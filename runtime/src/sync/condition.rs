@@ -31,7 +31,7 @@ use super::mutex::{Mutex, MutexGuard};
 use super::semaphore::Acquire;
 use super::wait_queue::{Removed, WaitQueue, Wakers};
 use crate::park::{block_plain_thread, block_plain_thread_for};
-use crate::shim::{lock, mutant, Mutex as StateLock};
+use crate::shim::{lock, Mutex as StateLock};
 
 /// A condition variable for tasks: wait with a [`Mutex`] released until notified.
 ///
@@ -264,14 +264,8 @@ impl<'a, T> Future for ConditionWait<'a, T> {
             match std::mem::replace(&mut this.stage, Stage::Done) {
                 Stage::Holding(guard) => {
                     // Queue first, unlock second: a notify made under the lock can't slip between.
-                    // (The mutant does it the other way round: a lost wake-up.)
-                    let (key, mutex) = if mutant("condition_unlocks_before_queueing") {
-                        let mutex = MutexGuard::unlock(guard);
-                        (lock(&this.condition.waiters).push(1, cx.waker()), mutex)
-                    } else {
-                        let key = lock(&this.condition.waiters).push(1, cx.waker());
-                        (key, MutexGuard::unlock(guard))
-                    };
+                    let key = lock(&this.condition.waiters).push(1, cx.waker());
+                    let mutex = MutexGuard::unlock(guard);
                     this.stage = Stage::Waiting { key, mutex };
                     return Poll::Pending;
                 }
@@ -324,9 +318,7 @@ impl<'a, T> ConditionWait<'a, T> {
     fn stop_waiting(&mut self) -> Result<bool, MutexGuard<'a, T>> {
         match std::mem::replace(&mut self.stage, Stage::Done) {
             Stage::Waiting { key, mutex } => {
-                let removed = lock(&self.condition.waiters).remove(key);
-                let notified = removed != Removed::Waiting
-                    && !mutant("timed_out_waiter_ignores_its_notification");
+                let notified = lock(&self.condition.waiters).remove(key) != Removed::Waiting;
                 self.stage = Stage::relocking(mutex, notified);
                 Ok(notified)
             }
@@ -354,7 +346,7 @@ impl<T> Drop for ConditionWait<'_, T> {
             Stage::Relocking { notified, .. } => notified,
             Stage::Holding(_) | Stage::Done => false,
         };
-        if notification_unused && !mutant("cancelled_waiter_keeps_its_notification") {
+        if notification_unused {
             self.condition.notify(1);
         }
     }

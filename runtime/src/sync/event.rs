@@ -15,7 +15,7 @@ use std::time::Duration;
 use super::wait_queue::{WaitQueue, Wakers};
 use crate::coop;
 use crate::park::{block_plain_thread, block_plain_thread_for};
-use crate::shim::{lock, mutant, Mutex};
+use crate::shim::{lock, Mutex};
 use crate::time::Elapsed;
 
 /// An event flag: [`set`](Event::set) wakes every waiter; [`wait`](Event::wait) returns once it is
@@ -69,9 +69,7 @@ impl Event {
             state.waiters.grant_all(&mut wakers);
             wakers
         };
-        if !mutant("event_set_wakes_nobody") {
-            wakers.wake_all();
-        }
+        wakers.wake_all();
     }
 
     /// Clears the flag: later `wait`s wait again.
@@ -182,11 +180,7 @@ impl Future for EventWait<'_> {
         let mut state = lock(&self.event.state);
         match self.key {
             Some(key) => {
-                let released = if mutant("event_wait_rechecks_the_flag") {
-                    state.set
-                } else {
-                    state.waiters.poll_granted(key, cx)
-                };
+                let released = state.waiters.poll_granted(key, cx);
                 if released {
                     drop(state);
                     self.key = None;

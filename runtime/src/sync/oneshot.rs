@@ -18,7 +18,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use crate::shim::{lock, mutant, Arc, Mutex};
+use crate::shim::{lock, Arc, Mutex};
 
 /// Creates a connected promise/future pair.
 ///
@@ -116,9 +116,7 @@ impl<T> Drop for Sender<T> {
         let waker = {
             let mut state = lock(&self.shared);
             state.senders -= 1;
-            let broken = state.senders == 0
-                && matches!(state.value, Value::Pending)
-                && !mutant("sender_drop_wakes_nobody");
+            let broken = state.senders == 0 && matches!(state.value, Value::Pending);
             if broken {
                 state.receiver_waker.take()
             } else {
@@ -215,9 +213,6 @@ impl<T> Drop for Receiver<T> {
         let mut state = lock(&self.shared);
         state.receiver_alive = false;
         state.receiver_waker = None;
-        if mutant("receiver_drop_keeps_the_value") {
-            return; // the bug: the value lives on in the channel for as long as a sender does
-        }
         // A value sent but never received is dropped here, with the receiver that gave it up.
         let unreceived = std::mem::replace(&mut state.value, Value::Received);
         drop(state);

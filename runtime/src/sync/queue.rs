@@ -52,7 +52,7 @@ use super::wait_queue::{Removed, WaitQueue, Wakers};
 use crate::coop;
 use crate::foreign::{DropEach, FirstPanic};
 use crate::park::{block_plain_thread, block_plain_thread_for};
-use crate::shim::{lock, mutant, Mutex};
+use crate::shim::{lock, Mutex};
 
 /// A first-in, first-out queue (asyncio's `Queue`).
 ///
@@ -531,10 +531,6 @@ impl<T, B: Buffer<T>> State<T, B> {
 
     fn shut_down(&mut self, wakers: &mut Wakers) {
         self.shut_down = true;
-        if mutant("queue_shutdown_wakes_no_getter") {
-            self.putters.wake_waiting(wakers);
-            return;
-        }
         self.getters.wake_waiting(wakers);
         self.putters.wake_waiting(wakers);
     }
@@ -640,7 +636,7 @@ impl<T, B: Buffer<T>> Drop for QueuePut<'_, T, B> {
         {
             let mut state = lock(&self.queue.state);
             let promised = state.putters.remove(key) != Removed::Waiting;
-            if promised && !mutant("cancelled_put_keeps_its_room") {
+            if promised {
                 // Room was promised to us and never used: promise it to the next putter.
                 state.slots_promised -= 1;
                 state.promise_slots(self.queue.maxsize, &mut wakers);
@@ -713,7 +709,7 @@ impl<T, B: Buffer<T>> Drop for QueueGet<'_, T, B> {
         {
             let mut state = lock(&self.queue.state);
             let promised = state.getters.remove(key) != Removed::Waiting;
-            if promised && !mutant("cancelled_get_keeps_its_item") {
+            if promised {
                 // An item was promised to us and never taken: promise it to the next getter.
                 state.items_promised -= 1;
                 state.promise_items(&mut wakers);

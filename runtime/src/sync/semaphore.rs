@@ -41,7 +41,7 @@ use super::wait_queue::{Removed, WaitQueue, Wakers};
 use super::SharedRef;
 use crate::coop;
 use crate::park::{block_plain_thread, block_plain_thread_for};
-use crate::shim::{lock, mutant, AtomicUsize, Mutex, Ordering};
+use crate::shim::{lock, AtomicUsize, Mutex, Ordering};
 use crate::time::Elapsed;
 
 /// The word's low bit: the wait queue is not empty, so only lock holders may change the permits.
@@ -289,7 +289,7 @@ impl Semaphore {
     pub fn add_permits(&self, permits: usize) {
         let added = permits.checked_mul(ONE).expect("too many permits");
         let mut word = self.word.load(Ordering::Acquire);
-        while word & QUEUED == 0 || mutant("release_ignores_the_queue") {
+        while word & QUEUED == 0 {
             let new = word.checked_add(added).expect("too many permits");
             match self
                 .word
@@ -331,13 +331,9 @@ impl Semaphore {
                 return false;
             }
             // `Acquire` (with `Release`, for the word) so that a mutex holder sees everything the
-            // previous holder wrote; the loom mutex model catches the `Relaxed` mutant as a data
-            // race on the mutex's data.
-            let ordering = if mutant("relaxed_take") {
-                Ordering::Relaxed
-            } else {
-                Ordering::AcqRel
-            };
+            // previous holder wrote; the loom mutex model catches `Relaxed` here as a data race on
+            // the mutex's data.
+            let ordering = Ordering::AcqRel;
             match self.word.compare_exchange_weak(
                 word,
                 word - need * ONE,
@@ -415,10 +411,7 @@ impl<'a> Future for Acquire<'a> {
                     // since `try_take` is counted there; any later one sees the bit and takes
                     // the lock.
                     semaphore.word.fetch_or(QUEUED, Ordering::AcqRel);
-                    // (The mutant that leaves this out is a lost wake-up for the loom models.)
-                    if !mutant("no_grant_after_queueing") {
-                        semaphore.grant(&mut waiters, &mut wakers);
-                    }
+                    semaphore.grant(&mut waiters, &mut wakers);
                     acquired = waiters.poll_granted(key, cx);
                 }
                 // Behind others, there is nothing to check: the head does not fit (invariant),
@@ -458,7 +451,7 @@ impl Drop for Acquire<'_> {
         {
             let mut waiters = lock(&semaphore.waiters);
             let removed = waiters.remove(key);
-            if let (Removed::Granted { need }, false) = (removed, mutant("dropped_grant_is_lost")) {
+            if let Removed::Granted { need } = removed {
                 // Granted but never taken: hand the permits to the next in line.
                 semaphore.word.fetch_add(need * ONE, Ordering::AcqRel);
             }

@@ -425,9 +425,7 @@ impl TaskRef {
     /// Asks the loop to drop the task's future before polling it again (`JoinHandle::abort`,
     /// `AbortHandle::abort`), queueing the task if it is not queued already.
     pub(super) fn request_cancel(&self) {
-        if self.header().state.request_cancel() == WakeAction::Enqueue
-            && !crate::shim::mutant("abort_does_not_schedule")
-        {
+        if self.header().state.request_cancel() == WakeAction::Enqueue {
             // The transition took a reference for the queue entry.
             schedule(TaskRef {
                 header: self.header,

@@ -14,7 +14,7 @@
 //! that must see the waker's writes) use `AcqRel`; taking a reference uses `Relaxed`, as in
 //! `Arc::clone`, because whoever clones already holds a reference that keeps the task alive.
 
-use crate::shim::{mutant, AtomicUsize, Ordering};
+use crate::shim::{AtomicUsize, Ordering};
 
 /// The task is in a run queue (the loop's local queue or the cross-thread inbox), exactly once.
 ///
@@ -200,13 +200,7 @@ impl State {
     /// The loop finished the future (output written to the slot). Returns the state before, from
     /// which the caller learns whether a `JoinHandle` wants the output and has a waker to wake.
     pub(super) fn complete(&self) -> Snapshot {
-        // (The `Relaxed` mutant lets a JoinHandle on another thread read the slot unordered.)
-        let ordering = if mutant("complete_is_relaxed") {
-            Ordering::Relaxed
-        } else {
-            Ordering::AcqRel
-        };
-        let prev = Snapshot(self.0.fetch_or(COMPLETE, ordering));
+        let prev = Snapshot(self.0.fetch_or(COMPLETE, Ordering::AcqRel));
         debug_assert!(!prev.is_complete(), "a task completes once");
         prev
     }
@@ -251,7 +245,7 @@ impl State {
     /// handle owns the output and must drop it, then release its reference with `release`.
     pub(super) fn drop_join_interest(&self) -> Result<(), ()> {
         let (_, changed) = self.update(|s| {
-            if s & COMPLETE != 0 && !mutant("join_drop_ignores_completion") {
+            if s & COMPLETE != 0 {
                 None
             } else {
                 Some((s & !JOIN_INTEREST) - REF_ONE)
