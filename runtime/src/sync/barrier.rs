@@ -24,7 +24,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::wait_queue::{Removed, WaitQueue, Wakers};
+use super::wait_queue::{change_then_wake, Removed, WaitQueue, Wakers};
 use crate::park::{block_plain_thread, block_plain_thread_for};
 use crate::shim::{lock, Mutex};
 
@@ -65,6 +65,17 @@ struct State {
     generation: u64,
     broken: bool,
     waiters: WaitQueue,
+}
+
+impl State {
+    /// Ends the current round without a trip (`abort`, `reset`, a timed-out thread): its waiters
+    /// are woken, not granted, and leave with `BrokenBarrier`.
+    fn end_round(&mut self, broken: bool, wakers: &mut Wakers) {
+        self.broken = broken;
+        self.arrived = 0;
+        self.generation += 1;
+        self.waiters.wake_waiting(wakers);
+    }
 }
 
 impl Barrier {
@@ -182,15 +193,7 @@ impl Barrier {
     }
 
     fn end_round(&self, broken: bool) {
-        let mut wakers = Wakers::new();
-        {
-            let mut state = lock(&self.state);
-            state.broken = broken;
-            state.arrived = 0;
-            state.generation += 1;
-            state.waiters.wake_waiting(&mut wakers);
-        }
-        wakers.wake_all();
+        change_then_wake(&self.state, |state, wakers| state.end_round(broken, wakers));
     }
 }
 
@@ -273,24 +276,15 @@ impl BarrierWait<'_> {
         let Some(queued) = self.queued.take() else {
             unreachable!("a barrier wait that timed out has arrived and not returned")
         };
-        let barrier = self.barrier;
-        let mut wakers = Wakers::new();
-        let outcome = {
-            let mut state = lock(&barrier.state);
+        change_then_wake(&self.barrier.state, |state, wakers| {
             if state.waiters.remove(queued.key) != Removed::Waiting {
-                Ok(queued.index) // tripped just in time
-            } else {
-                if !state.broken && state.generation == queued.generation {
-                    state.broken = true;
-                    state.arrived = 0;
-                    state.generation += 1;
-                    state.waiters.wake_waiting(&mut wakers);
-                }
-                Err(BrokenBarrier(()))
+                return Ok(queued.index); // tripped just in time
             }
-        };
-        wakers.wake_all();
-        outcome
+            if !state.broken && state.generation == queued.generation {
+                state.end_round(true, wakers);
+            }
+            Err(BrokenBarrier(()))
+        })
     }
 }
 

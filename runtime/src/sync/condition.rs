@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use super::mutex::{Mutex, MutexGuard};
 use super::semaphore::Acquire;
-use super::wait_queue::{Removed, WaitQueue, Wakers};
+use super::wait_queue::{change_then_wake, Removed, WaitQueue};
 use crate::park::{block_plain_thread, block_plain_thread_for};
 use crate::shim::{lock, Mutex as StateLock};
 
@@ -210,17 +210,14 @@ impl Condition {
     /// Wakes the `n` longest-waiting tasks; returns how many there were. Usually called with the
     /// mutex held, after changing the state they wait on.
     pub fn notify(&self, n: usize) -> usize {
-        let mut wakers = Wakers::new();
-        let notified = lock(&self.waiters).grant_first(n, &mut wakers);
-        wakers.wake_all();
-        notified
+        change_then_wake(&self.waiters, |waiters, wakers| {
+            waiters.grant_first(n, wakers)
+        })
     }
 
     /// Wakes every waiting task.
     pub fn notify_all(&self) {
-        let mut wakers = Wakers::new();
-        lock(&self.waiters).grant_all(&mut wakers);
-        wakers.wake_all();
+        change_then_wake(&self.waiters, WaitQueue::grant_all);
     }
 }
 

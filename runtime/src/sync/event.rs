@@ -12,7 +12,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::wait_queue::{WaitQueue, Wakers};
+use super::wait_queue::{change_then_wake, WaitQueue};
 use crate::coop;
 use crate::park::{block_plain_thread, block_plain_thread_for};
 use crate::shim::{lock, Mutex};
@@ -62,14 +62,10 @@ impl Event {
 
     /// Sets the flag and wakes every waiter.
     pub fn set(&self) {
-        let wakers = {
-            let mut state = lock(&self.state);
+        change_then_wake(&self.state, |state, wakers| {
             state.set = true;
-            let mut wakers = Wakers::new();
-            state.waiters.grant_all(&mut wakers);
-            wakers
-        };
-        wakers.wake_all();
+            state.waiters.grant_all(wakers);
+        });
     }
 
     /// Clears the flag: later `wait`s wait again.

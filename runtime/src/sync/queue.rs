@@ -48,7 +48,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::buffer::{Buffer, Fifo, Lifo, Priority};
-use super::wait_queue::{Removed, WaitQueue, Wakers};
+use super::wait_queue::{change_then_wake, Removed, WaitQueue, Wakers};
 use crate::coop;
 use crate::foreign::{DropEach, FirstPanic};
 use crate::park::{block_plain_thread, block_plain_thread_for};
@@ -352,16 +352,13 @@ impl<T, B: Buffer<T>> GenericQueue<T, B> {
     ///
     /// [`TaskDoneError`] if called more times than items were put (asyncio's `ValueError`).
     pub fn task_done(&self) -> Result<(), TaskDoneError> {
-        let mut wakers = Wakers::new();
-        {
-            let mut state = lock(&self.state);
+        change_then_wake(&self.state, |state, wakers| {
             if state.unfinished == 0 {
                 return Err(TaskDoneError(()));
             }
-            state.finish(1, &mut wakers);
-        }
-        wakers.wake_all();
-        Ok(())
+            state.finish(1, wakers);
+            Ok(())
+        })
     }
 
     /// Waits until every item put has been marked done with
@@ -376,28 +373,23 @@ impl<T, B: Buffer<T>> GenericQueue<T, B> {
     /// Shuts the queue down: puts fail from now on, waiting putters get their items back in
     /// [`QueueShutDown`], and getters get `QueueShutDown` once the items left are gone.
     pub fn shutdown(&self) {
-        let mut wakers = Wakers::new();
-        lock(&self.state).shut_down(&mut wakers);
-        wakers.wake_all();
+        change_then_wake(&self.state, State::shut_down);
     }
 
     /// Shuts the queue down (as [`shutdown`](GenericQueue::shutdown)) and takes every item out
     /// at once: they are marked done, getters get [`QueueShutDown`] right away, and the items are
     /// returned to the caller, so none is lost.
     pub fn shutdown_immediate(&self) -> Vec<T> {
-        let mut wakers = Wakers::new();
-        let mut drained = Vec::new();
-        {
-            let mut state = lock(&self.state);
-            state.shut_down(&mut wakers);
+        change_then_wake(&self.state, |state, wakers| {
+            state.shut_down(wakers);
+            let mut drained = Vec::new();
             while let Some(item) = state.items.pop() {
                 drained.push(item);
             }
             let done = drained.len().min(state.unfinished);
-            state.finish(done, &mut wakers);
-        }
-        wakers.wake_all();
-        drained
+            state.finish(done, wakers);
+            drained
+        })
     }
 
     /// The number of items in the queue.
@@ -632,17 +624,14 @@ impl<T, B: Buffer<T>> QueuePut<'_, T, B> {
 impl<T, B: Buffer<T>> Drop for QueuePut<'_, T, B> {
     fn drop(&mut self) {
         let Some(key) = self.key else { return };
-        let mut wakers = Wakers::new();
-        {
-            let mut state = lock(&self.queue.state);
-            let promised = state.putters.remove(key) != Removed::Waiting;
-            if promised {
+        let maxsize = self.queue.maxsize;
+        change_then_wake(&self.queue.state, |state, wakers| {
+            if state.putters.remove(key) != Removed::Waiting {
                 // Room was promised to us and never used: promise it to the next putter.
                 state.slots_promised -= 1;
-                state.promise_slots(self.queue.maxsize, &mut wakers);
+                state.promise_slots(maxsize, wakers);
             }
-        }
-        wakers.wake_all();
+        });
     }
 }
 
@@ -705,17 +694,13 @@ impl<T, B: Buffer<T>> Future for QueueGet<'_, T, B> {
 impl<T, B: Buffer<T>> Drop for QueueGet<'_, T, B> {
     fn drop(&mut self) {
         let Some(key) = self.key else { return };
-        let mut wakers = Wakers::new();
-        {
-            let mut state = lock(&self.queue.state);
-            let promised = state.getters.remove(key) != Removed::Waiting;
-            if promised {
+        change_then_wake(&self.queue.state, |state, wakers| {
+            if state.getters.remove(key) != Removed::Waiting {
                 // An item was promised to us and never taken: promise it to the next getter.
                 state.items_promised -= 1;
-                state.promise_items(&mut wakers);
+                state.promise_items(wakers);
             }
-        }
-        wakers.wake_all();
+        });
     }
 }
 

@@ -37,7 +37,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::wait_queue::{Removed, WaitQueue, Wakers};
+use super::wait_queue::{change_then_wake, Removed, WaitQueue, Wakers};
 use super::SharedRef;
 use crate::coop;
 use crate::park::{block_plain_thread, block_plain_thread_for};
@@ -447,20 +447,16 @@ impl Drop for Acquire<'_> {
     fn drop(&mut self) {
         let Some(key) = self.key else { return };
         let semaphore = self.semaphore;
-        let mut wakers = Wakers::new();
-        {
-            let mut waiters = lock(&semaphore.waiters);
-            let removed = waiters.remove(key);
-            if let Removed::Granted { need } = removed {
+        change_then_wake(&semaphore.waiters, |waiters, wakers| {
+            if let Removed::Granted { need } = waiters.remove(key) {
                 // Granted but never taken: hand the permits to the next in line.
                 semaphore.word.fetch_add(need * ONE, Ordering::AcqRel);
             }
             // Even if we were only waiting, the waiters behind us may fit now (we may have been
             // a large request blocking the head of the queue); and if we were the last, `grant`
             // clears `QUEUED`.
-            semaphore.grant(&mut waiters, &mut wakers);
-        }
-        wakers.wake_all();
+            semaphore.grant(waiters, wakers);
+        });
     }
 }
 

@@ -29,6 +29,7 @@ use std::task::{Context, Waker};
 use slab::Slab;
 
 use crate::foreign;
+use crate::shim::{lock, Mutex};
 
 struct Waiter {
     /// How much the waiter asks for (permits); 1 for a plain notification.
@@ -165,6 +166,20 @@ impl std::fmt::Debug for WaitQueue {
             )
             .finish()
     }
+}
+
+/// Changes a primitive's `state` under its lock, collecting in a [`Wakers`] the waiters the change
+/// lets go, and wakes them once the lock is released — the bracket around every hand-out in
+/// `sync`. (Waking under the lock would make a woken thread find it still held, and a waker that
+/// re-enters the primitive deadlock.)
+pub(crate) fn change_then_wake<S, R>(
+    state: &Mutex<S>,
+    change: impl FnOnce(&mut S, &mut Wakers) -> R,
+) -> R {
+    let mut wakers = Wakers::new();
+    let result = change(&mut lock(state), &mut wakers);
+    wakers.wake_all();
+    result
 }
 
 /// The wakers a critical section collected, to be called once its lock is released.
