@@ -306,7 +306,7 @@ async fn composing() {
 async fn synchronisation() {
     chapter(
         "8. Synchronisation: a semaphore limit, an event, a queue",
-        "sync/wait_queue.rs, sync/semaphore.rs, sync/queue.rs; DESIGN.md §13",
+        "sync/wait_queue.rs, sync/semaphore.rs, sync/queue/; DESIGN.md §13",
     );
     // 10 "API calls", at most 2 at a time.
     let limit = Rc::new(evloop::sync::Semaphore::new(2));

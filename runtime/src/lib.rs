@@ -45,7 +45,7 @@
 //! | `loop.call_soon_threadsafe` | [`Handle::call_soon_threadsafe`] | `runtime/handle.rs` |
 //! | `asyncio.Lock`, `Semaphore`, `BoundedSemaphore`, `Event` | [`sync::Mutex`], [`sync::Lock`], [`sync::Semaphore`], [`sync::BoundedSemaphore`], [`sync::Event`] | `sync/` |
 //! | `asyncio.Condition`, `Barrier` | [`sync::Condition`], [`sync::Barrier`] | `sync/` |
-//! | `asyncio.Queue`, `LifoQueue`, `PriorityQueue` | [`sync::Queue`], [`sync::LifoQueue`], [`sync::PriorityQueue`] | `sync/queue.rs` |
+//! | `asyncio.Queue`, `LifoQueue`, `PriorityQueue` | [`sync::Queue`], [`sync::LifoQueue`], [`sync::PriorityQueue`] | `sync/queue/` |
 //! | `loop.create_future()` + `set_result` | [`sync::oneshot::channel`] | `sync/oneshot.rs` |
 //! | `asyncio.run_coroutine_threadsafe` | [`Handle::run_coroutine_threadsafe`] → [`ConcurrentFuture`] | `runtime/` |
 //! | `asyncio.gather`, `return_exceptions=True` | [`gather()`], [`gather_all`], [`gather!`] | `compose/gather.rs`, `compose/join.rs` |
