@@ -29,7 +29,7 @@ impl<T> fmt::Display for QueueShutDown<T> {
 
 impl<T> std::error::Error for QueueShutDown<T> {}
 
-/// The error of [`GenericQueue::put_nowait`]; the item comes back.
+/// The error of [`GenericQueue::put_nowait`](super::GenericQueue::put_nowait); the item comes back.
 #[derive(Clone, PartialEq, Eq)]
 pub enum TryPutError<T> {
     /// No room without waiting (asyncio's `QueueFull`).
@@ -67,7 +67,7 @@ impl<T> fmt::Display for TryPutError<T> {
 
 impl<T> std::error::Error for TryPutError<T> {}
 
-/// The error of [`GenericQueue::get_nowait`].
+/// The error of [`GenericQueue::get_nowait`](super::GenericQueue::get_nowait).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TryGetError {
     /// No item without waiting (asyncio's `QueueEmpty`).
@@ -87,7 +87,7 @@ impl fmt::Display for TryGetError {
 
 impl std::error::Error for TryGetError {}
 
-/// The error of [`GenericQueue::task_done`] called more often than items were put.
+/// The error of [`GenericQueue::task_done`](super::GenericQueue::task_done) called more often than items were put.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskDoneError(pub(super) ());
 

@@ -14,7 +14,7 @@ use crate::shim::lock;
 use crate::sync::buffer::Buffer;
 use crate::sync::wait_queue::{change_then_wake, Removed, Wakers};
 
-/// The future returned by [`GenericQueue::put`].
+/// The future returned by [`GenericQueue::put`](super::GenericQueue::put).
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct QueuePut<'a, T, B: Buffer<T>> {
     pub(super) queue: &'a GenericQueue<T, B>,
@@ -105,7 +105,7 @@ impl<T, B: Buffer<T>> fmt::Debug for QueuePut<'_, T, B> {
     }
 }
 
-/// The future returned by [`GenericQueue::get`].
+/// The future returned by [`GenericQueue::get`](super::GenericQueue::get).
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct QueueGet<'a, T, B: Buffer<T>> {
     pub(super) queue: &'a GenericQueue<T, B>,
@@ -174,7 +174,7 @@ impl<T, B: Buffer<T>> fmt::Debug for QueueGet<'_, T, B> {
     }
 }
 
-/// The future returned by [`GenericQueue::join`].
+/// The future returned by [`GenericQueue::join`](super::GenericQueue::join).
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct QueueJoin<'a, T, B: Buffer<T>> {
     pub(super) queue: &'a GenericQueue<T, B>,
