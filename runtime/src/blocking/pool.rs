@@ -419,14 +419,7 @@ impl ThreadPoolExecutor {
     fn shut_down(&self, wait: bool, cancel_futures: bool) {
         let (cancelled, handles) = {
             let mut state = lock(&self.shared.state);
-            state.shutdown = true;
-            let cancelled = if cancel_futures {
-                self.shared.queued.store(0, Ordering::Release);
-                std::mem::take(&mut state.queue)
-            } else {
-                VecDeque::new()
-            };
-            self.shared.work.notify_all();
+            let cancelled = self.close(&mut state, cancel_futures);
             let handles = if wait {
                 take_handles(&mut state)
             } else {
@@ -443,18 +436,31 @@ impl ThreadPoolExecutor {
         panics.resume();
     }
 
+    /// The first step of both shutdowns: refuses new jobs and wakes every worker, so that each
+    /// finishes the queue and exits. With `cancel_queued`, the queued jobs are taken out and
+    /// returned instead; the caller drops them after releasing the lock, which completes their
+    /// futures as "not started" (their waiters' wakers and their closures' `Drop`s are foreign
+    /// code).
+    fn close(
+        &self,
+        state: &mut MutexGuard<'_, PoolState>,
+        cancel_queued: bool,
+    ) -> VecDeque<Box<dyn Job>> {
+        state.shutdown = true;
+        self.shared.work.notify_all();
+        if !cancel_queued {
+            return VecDeque::new();
+        }
+        self.shared.queued.store(0, Ordering::Release);
+        std::mem::take(&mut state.queue)
+    }
+
     /// The runtime's shutdown of its default pool: cancel what is queued, give running jobs up to
     /// `timeout` to finish, then detach (and report) the threads still running one. Never waits
     /// longer than `timeout`.
     pub(crate) fn shutdown_within(&self, timeout: Duration) {
         let deadline = std::time::Instant::now().checked_add(timeout);
-        let cancelled = {
-            let mut state = lock(&self.shared.state);
-            state.shutdown = true;
-            self.shared.work.notify_all();
-            self.shared.queued.store(0, Ordering::Release);
-            std::mem::take(&mut state.queue)
-        };
+        let cancelled = self.close(&mut lock(&self.shared.state), true);
         // Nobody asked for these closures to be dropped but the runtime itself: a panicking
         // `Drop` is reported by the panic hook and the shutdown goes on.
         for job in cancelled {
