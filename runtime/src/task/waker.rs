@@ -55,6 +55,7 @@ fn wake_by_ref(data: *const ()) {
 }
 
 fn drop_waker(data: *const ()) {
-    // SAFETY: a dropped waker gives up the reference it owns.
+    // SAFETY: a dropped waker gives up the reference it owns: the `TaskRef` rebuilt from it is
+    // that reference, and dropping it releases it exactly once.
     drop(unsafe { TaskRef::from_raw(header(data)) });
 }
