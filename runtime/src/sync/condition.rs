@@ -89,6 +89,12 @@ impl Condition {
     /// way; Rust's `Condvar::wait_timeout` has this shape). A notification that arrives while the
     /// guard is being re-locked counts: `false` then.
     ///
+    /// # Panics
+    ///
+    /// Outside an evloop runtime: the timer is the loop's (unlike [`wait`](Condition::wait),
+    /// which works under any executor). Threads use
+    /// [`wait_blocking_timeout`](Condition::wait_blocking_timeout).
+    ///
     /// # Examples
     ///
     /// ```
