@@ -14,8 +14,8 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::PoolFuture;
-use crate::compose::ReadySet;
 use crate::park::{refuse_on_a_loop, wait_on_thread};
+use crate::ready_set::ReadySet;
 use crate::time::Elapsed;
 
 /// Yields each future once it is done, in completion order, blocking the calling thread in

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use futures_core::Stream;
 
-use super::ReadySet;
 use crate::foreign::DropEach;
+use crate::ready_set::ReadySet;
 use crate::time::{sleep, Elapsed, Sleep};
 
 /// Yields the outputs of `futures` in the order they complete, each with its index in `futures`.

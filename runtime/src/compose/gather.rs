@@ -21,7 +21,7 @@ use std::panic::{resume_unwind, Location};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::ReadySet;
+use crate::ready_set::ReadySet;
 use crate::runtime::spawn_at;
 use crate::task::{JoinError, JoinHandle};
 

@@ -19,13 +19,14 @@
 //! tasks really should go on.
 //!
 //! Files: `gather.rs`, `join.rs` (`gather!`), `task_group.rs`, `as_completed.rs`, `wait.rs`,
-//! `wait_for.rs`, `shield.rs`, and `ready_set.rs`, the per-child wakers that let all of them poll only the
-//! children that were woken.
+//! `wait_for.rs`, `shield.rs`. All of them poll their children through a
+//! [`ReadySet`](crate::ready_set) (`ready_set.rs`, at the crate's root because the thread side's
+//! `blocking::as_completed` uses it too): per-child wakers, so only the children that were woken
+//! are polled.
 
 mod as_completed;
 mod gather;
 pub(crate) mod join;
-mod ready_set;
 mod shield;
 mod task_group;
 mod wait;
@@ -33,7 +34,6 @@ mod wait_for;
 
 pub use as_completed::{as_completed, AsCompleted};
 pub use gather::{gather, gather_all, Gather, GatherAll};
-pub(crate) use ready_set::ReadySet;
 pub use shield::{shield, Shield};
 pub use task_group::{task_group, ChildHandle, GroupClosed, GroupError, TaskGroup};
 pub use wait::{wait, EmptyWait, ReturnWhen, Waited};

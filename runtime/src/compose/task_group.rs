@@ -37,9 +37,9 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use super::ReadySet;
 use crate::debug::{report_on_this_thread, UnhandledError};
 use crate::foreign::{DropEach, FirstPanic};
+use crate::ready_set::ReadySet;
 
 /// A child, type-erased: its value goes to its [`ChildHandle`], its error to the group.
 type Child<'env, E> = Pin<Box<dyn Future<Output = Result<(), E>> + 'env>>;

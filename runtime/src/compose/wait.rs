@@ -10,8 +10,8 @@ use std::pin::Pin;
 use std::task::Poll;
 use std::time::Duration;
 
-use super::ReadySet;
 use crate::foreign::DropEach;
+use crate::ready_set::ReadySet;
 use crate::task::JoinError;
 use crate::time::sleep;
 

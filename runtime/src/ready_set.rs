@@ -1,8 +1,8 @@
 //! A ready set: one waker per child future, so that a parent polling many children polls only
 //! those that were woken — and each of them at most once per poll of the parent.
 //!
-//! `gather`, `as_completed`, `wait` and `TaskGroup` all drive a set of child futures from one
-//! parent future. Polling every child on every wake-up costs O(n) per completion and O(n²) in all;
+//! `gather`, `as_completed`, `wait` and `TaskGroup` (and, on the thread side,
+//! `blocking::as_completed`) all drive a set of child futures from one parent future. Polling every child on every wake-up costs O(n) per completion and O(n²) in all;
 //! instead each child is polled with its own small waker which, when woken, appends the child's
 //! index to a shared list and wakes the parent. The parent polls just those.
 //!
