@@ -261,7 +261,7 @@ async fn networking() {
 async fn composing() {
     chapter(
         "7. Composing tasks: gather, task_group, as_completed",
-        "compose/ready_set.rs, compose/task_group.rs, compose/gather.rs; DESIGN.md §12",
+        "ready_set.rs, compose/task_group.rs, compose/gather.rs; DESIGN.md §12",
     );
     let results = evloop::gather((1..=3).map(|n| async move {
         sleep(Duration::from_millis(10 * n)).await;
