@@ -47,7 +47,7 @@ pub(crate) struct Local {
     /// vtable, does not wait for the task's memory, and it keeps the `yield_now` benchmark at its
     /// speed from before records existed.
     has_recorded_tasks: Cell<bool>,
-    pub(crate) timers: RefCell<TimerHeap>,
+    timers: RefCell<TimerHeap>,
     /// The time as this runtime's timers see it: the system clock, or a paused one (tests).
     clock: Clock,
     /// Registered I/O sources: readiness and wakers (`io/reactor.rs`).
@@ -268,6 +268,39 @@ impl Local {
     }
 
     /// Wakes every timer due at `now` and returns the next deadline, if any timer is left.
+    /// Keeps a timer that wakes `waker` at `deadline` in this runtime's heap: moves the one
+    /// registered under `key`, if any, or registers a new one, and returns its key. `None` if
+    /// the deadline has passed on this runtime's clock: the timer is due (and no longer
+    /// registered).
+    #[inline]
+    pub(crate) fn arm_timer(
+        &self,
+        key: Option<usize>,
+        deadline: Instant,
+        waker: &Waker,
+    ) -> Option<usize> {
+        let mut timers = self.timers.borrow_mut();
+        if self.clock.now() >= deadline {
+            if let Some(key) = key {
+                timers.remove(key);
+            }
+            return None;
+        }
+        Some(match key {
+            Some(key) => {
+                timers.reset(key, deadline, waker);
+                key
+            }
+            None => timers.insert(deadline, waker.clone()),
+        })
+    }
+
+    /// Removes the timer registered under `key`.
+    #[inline]
+    pub(crate) fn disarm_timer(&self, key: usize) {
+        self.timers.borrow_mut().remove(key);
+    }
+
     pub(crate) fn fire_timers(&self, now: Instant) -> Option<Instant> {
         let mut due = self.due_wakers.borrow_mut();
         let next = {

@@ -110,7 +110,7 @@ impl Sleep {
         if let Some(registration) = self.registration.take() {
             with_local(|local| {
                 if local.shared().id() == registration.runtime {
-                    local.timers.borrow_mut().remove(registration.key);
+                    local.disarm_timer(registration.key);
                 }
             });
         }
@@ -126,25 +126,11 @@ impl Future for Sleep {
         // One visit to the loop's state: read its clock, then register (or deregister).
         let registered = with_local(|local| {
             let runtime = local.shared().id();
-            let mut timers = local.timers.borrow_mut();
-            if local.clock().now() >= deadline {
-                if let Some(registration) = registration {
-                    if registration.runtime == runtime {
-                        timers.remove(registration.key);
-                    }
-                }
-                return None;
-            }
-            Some(match registration {
-                Some(registration) if registration.runtime == runtime => {
-                    timers.reset(registration.key, deadline, cx.waker());
-                    registration
-                }
-                _ => Registration {
-                    runtime,
-                    key: timers.insert(deadline, cx.waker().clone()),
-                },
-            })
+            // A registration in another runtime's heap cannot be touched from here.
+            let here = registration.filter(|registration| registration.runtime == runtime);
+            local
+                .arm_timer(here.map(|registration| registration.key), deadline, cx.waker())
+                .map(|key| Registration { runtime, key })
         });
         match registered {
             Some(Some(registration)) => self.registration = Some(registration),
