@@ -127,9 +127,11 @@ impl Future for Sleep {
         let registered = with_local(|local| {
             let runtime = local.shared().id();
             // A registration in another runtime's heap cannot be touched from here.
-            let here = registration.filter(|registration| registration.runtime == runtime);
+            let key_here = registration
+                .filter(|registration| registration.runtime == runtime)
+                .map(|registration| registration.key);
             local
-                .arm_timer(here.map(|registration| registration.key), deadline, cx.waker())
+                .arm_timer(key_here, deadline, cx.waker())
                 .map(|key| Registration { runtime, key })
         });
         match registered {
