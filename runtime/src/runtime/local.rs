@@ -324,8 +324,9 @@ impl Local {
 
     /// With a paused clock: whether the loop is idle in the sense that lets the clock jump to the
     /// next deadline (see `time/clock.rs`). Looks, in this order, at the blocking pool, then the
-    /// inbox and I/O: a job that finished has woken its task (through the inbox) before its worker
-    /// counts as idle again, so a pool found idle leaves no wake-up behind.
+    /// inbox and I/O: a job's worker counts as busy for this purpose (`handing_back` in
+    /// `blocking/pool.rs`) until its result has woken its task through the inbox, so a pool found
+    /// idle leaves no wake-up behind.
     pub(crate) fn is_idle_for_virtual_time(&self) -> bool {
         let pool_busy = self
             .blocking_pool
