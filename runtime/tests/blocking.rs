@@ -91,8 +91,9 @@ fn pool_is_running(pool: &ThreadPoolExecutor) -> bool {
 #[test]
 fn result_timeout_expires_then_succeeds() {
     let pool = ThreadPoolExecutor::new(1);
-    let mut future = pool.submit(|| {
-        std::thread::sleep(Duration::from_millis(50));
+    let (finish, finishing) = mpsc::channel::<()>();
+    let mut future = pool.submit(move || {
+        finishing.recv().unwrap(); // not before the first wait has timed out
         "late"
     });
     let early = future.result_timeout(Duration::from_millis(1));
@@ -101,6 +102,7 @@ fn result_timeout_expires_then_succeeds() {
         early.unwrap_err().to_string(),
         "deadline has elapsed before the operation completed"
     );
+    finish.send(()).unwrap();
     assert_eq!(
         future
             .result_timeout(Duration::from_secs(10))
@@ -346,8 +348,12 @@ fn as_completed_of_nothing_is_empty() {
 fn shutdown_with_cancel_futures_cancels_queued_jobs_and_finishes_running_ones() {
     let (pool, release) = busy_single_worker();
     let queued: Vec<_> = (0..5).map(|i| pool.submit(move || i)).collect();
+    let watched: Vec<_> = queued.iter().map(|future| future.cancel_handle()).collect();
     let releaser = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(20));
+        // The running job ends only once shutdown has cancelled the queued ones.
+        while !watched.iter().all(|job| job.done()) {
+            std::thread::yield_now();
+        }
         release.send(()).unwrap();
     });
     pool.shutdown(true, true);
@@ -530,11 +536,18 @@ fn run_lets_a_running_job_finish_within_the_bound() {
     let finished = Arc::new(AtomicUsize::new(0));
     let done = finished.clone();
     evloop::run(async move {
-        drop(evloop::run_in_executor(move || {
-            std::thread::sleep(Duration::from_millis(30));
-            done.fetch_add(1, Ordering::SeqCst);
+        let started = Arc::new(AtomicUsize::new(0));
+        drop(evloop::run_in_executor({
+            let started = started.clone();
+            move || {
+                started.store(1, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(30)); // still running when run returns
+                done.fetch_add(1, Ordering::SeqCst);
+            }
         }));
-        sleep(Duration::from_millis(5)).await; // the job has started
+        while started.load(Ordering::SeqCst) == 0 {
+            sleep(Duration::from_millis(1)).await;
+        }
     });
     assert_eq!(
         finished.load(Ordering::SeqCst),
