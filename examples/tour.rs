@@ -31,7 +31,7 @@ fn chapter(title: &str, inside: &str) {
 async fn tasks() {
     chapter(
         "1. Tasks: asyncio.create_task is evloop::spawn",
-        "runtime/run_loop.rs, task/mod.rs, task/raw.rs; DESIGN.md §2-4",
+        "runtime/local.rs, task/cell.rs, task/refs.rs, task/state.rs; DESIGN.md §2-4",
     );
     // Three tasks with different delays run concurrently on one thread: the total time is the
     // longest delay, not the sum.

@@ -21,7 +21,7 @@
 //!   are gone. A second panic during the first one's unwinding would abort the process.
 //! - **Anything else** either goes to the code that asked for it (a future's own `poll`, an `Ord`
 //!   called inside `put`: the caller gets the panic, after the primitive is consistent again), or
-//!   to a task's `JoinHandle` (a task's future and its `Drop`, see `task/raw.rs`).
+//!   to a task's `JoinHandle` (a task's future and its `Drop`, see `task/cell.rs`).
 
 use std::any::Any;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};

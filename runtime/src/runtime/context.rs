@@ -4,15 +4,11 @@
 //! asyncio's "running loop". A thread-local slot holds the loop-thread half (`Local`) of the
 //! runtime whose `block_on` is on the stack; it is set on entry and restored on exit (also when
 //! the future panics).
-//!
-//! [`schedule`] is where every wake ends up: on the task's own loop thread it is a push onto the
-//! local run queue (no lock, no system call); anywhere else it goes through the runtime's inbox.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::local::Local;
-use crate::task::TaskRef;
 
 // std's `const` initializer skips the lazy-initialisation check on every access; loom's macro
 // does not accept it, hence two declarations of the same slot.
@@ -80,21 +76,4 @@ pub(crate) fn current_local() -> Option<Rc<Local>> {
         .try_with(|current| current.borrow().clone())
         .ok()
         .flatten()
-}
-
-/// Queues a task that has just been woken (the waker took a reference for the queue entry).
-pub(crate) fn schedule(task: TaskRef) {
-    let mut task = Some(task);
-    let _ = CURRENT.try_with(|current| {
-        if let Some(local) = current.borrow().as_deref() {
-            if task.as_ref().is_some_and(|task| local.owns(task)) {
-                local.push(task.take().expect("checked just above"));
-            }
-        }
-    });
-    // Not on the task's loop thread (or the thread is exiting): go through the inbox.
-    if let Some(task) = task {
-        let shared = task.scheduler().clone();
-        shared.push_woken(task);
-    }
 }

@@ -19,7 +19,7 @@ use super::shared::{Closed, Shared};
 use super::{with_local, ConcurrentFuture};
 use crate::debug::TaskDump;
 use crate::shim::Arc;
-use crate::task::{AbortHandle, JoinHandle, Origin, TaskRef};
+use crate::task::{AbortHandle, JoinHandle, Origin, SendNewTask};
 
 /// A cloneable, thread-safe reference to a runtime, for spawning onto it from anywhere.
 ///
@@ -258,7 +258,7 @@ impl Handle {
         let record = origin
             .needs_record(self.shared.records_all_tasks())
             .then(|| origin.into_record());
-        let (task, join) = TaskRef::new_send(future, self.shared.clone(), record);
+        let (task, join) = SendNewTask::allocate(future, self.shared.clone(), record);
         let handle = JoinHandle::new(join);
         match self.shared.push_spawned(task) {
             Ok(()) => Ok(handle),

@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use mio::{Interest, Token};
 
+use super::context::with_local;
 use super::driver::Driver;
 use super::shared::{Inbox, LoopToken, Shared};
 use super::BlockingSettings;
@@ -28,7 +29,8 @@ use crate::debug::{Monitor, TaskDump};
 use crate::io::{IoState, Reactor};
 use crate::shim::Arc;
 use crate::task::{
-    JoinError, JoinHandle, NewTask, NoRecord, Origin, RunOutcome, TaskList, TaskNumber, TaskRef,
+    JoinError, JoinHandle, NewTask, NoRecord, Origin, Queued, RunOutcome, TaskList, TaskNumber,
+    TaskRef,
 };
 use crate::time::{Clock, Instant, TimerHeap};
 use crate::{coop, foreign};
@@ -37,7 +39,7 @@ use crate::{coop, foreign};
 pub(crate) struct Local {
     pub(crate) token: LoopToken,
     /// Tasks ready to be polled, in wake order. Each entry owns a reference.
-    run_queue: RefCell<VecDeque<TaskRef>>,
+    run_queue: RefCell<VecDeque<Queued>>,
     /// Every task whose future is alive (for shutdown and the task dump).
     tasks: RefCell<TaskList>,
     /// Task ids, the running task, and poll timing in debug mode (`debug/monitor.rs`).
@@ -101,7 +103,7 @@ impl Local {
     }
 
     /// Whether `task` belongs to this runtime.
-    pub(crate) fn owns(&self, task: &TaskRef) -> bool {
+    pub(crate) fn owns(&self, task: &Queued) -> bool {
         self.token.owns(task.scheduler())
     }
 
@@ -117,7 +119,7 @@ impl Local {
         if self.monitor.is_debug_mode() {
             return self.spawn_recorded(future, Origin::at(location));
         }
-        let (task, join) = TaskRef::allocate(future, self.shared().clone(), NoRecord);
+        let (task, join) = NewTask::allocate(future, self.shared().clone(), NoRecord);
         self.link(task);
         JoinHandle::new(join)
     }
@@ -132,7 +134,7 @@ impl Local {
         F: Future + 'static,
     {
         let record = origin.into_record();
-        let (task, join) = TaskRef::allocate(future, self.shared().clone(), record);
+        let (task, join) = NewTask::allocate(future, self.shared().clone(), record);
         self.adopt(task);
         JoinHandle::new(join)
     }
@@ -177,7 +179,7 @@ impl Local {
     }
 
     /// Queues a task woken on this thread.
-    pub(crate) fn push(&self, task: TaskRef) {
+    fn push(&self, task: Queued) {
         self.run_queue.borrow_mut().push_back(task);
     }
 
@@ -219,9 +221,9 @@ impl Local {
     /// Runs one step of a task that has a record, noting it in the record and the monitor.
     // Kept out of line: it is the rarer path, and the plain loop above stays small.
     #[inline(never)]
-    fn run_recorded(&self, task: TaskRef) {
+    fn run_recorded(&self, task: Queued) {
         // The step may complete and free the task: hold a reference so the record outlives it.
-        let keep = task.clone();
+        let keep = TaskRef::clone(&task);
         let record = keep.record(&self.token).expect("checked by the caller");
         record.count_poll();
         let start = self.monitor.poll_started(Some(record));
@@ -457,5 +459,22 @@ impl std::fmt::Debug for Local {
             .field("ready", &self.run_queue.borrow().len())
             .field("live_tasks", &self.live_tasks())
             .finish_non_exhaustive()
+    }
+}
+
+/// Queues a task that has just been woken (the waker took a reference for the queue entry):
+/// onto the local run queue on the task's own loop thread (no lock, no system call), through the
+/// runtime's inbox from anywhere else.
+pub(crate) fn schedule(task: Queued) {
+    let mut task = Some(task);
+    // `with_local` is `None` outside a runtime, and when the thread is exiting.
+    with_local(|local| {
+        if task.as_ref().is_some_and(|task| local.owns(task)) {
+            local.push(task.take().expect("checked just above"));
+        }
+    });
+    if let Some(task) = task {
+        let shared = task.scheduler().clone();
+        shared.push_woken(task);
     }
 }

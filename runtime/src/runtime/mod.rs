@@ -26,8 +26,9 @@ use std::time::Duration;
 
 pub use builder::Builder;
 pub use concurrent_future::ConcurrentFuture;
-pub(crate) use context::{current_local, schedule, with_local};
+pub(crate) use context::{current_local, with_local};
 pub use handle::{CallbackHandle, Handle, RuntimeClosed};
+pub(crate) use local::schedule;
 pub(crate) use local::Local;
 pub(crate) use shared::{LoopToken, Shared};
 

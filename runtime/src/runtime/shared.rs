@@ -28,7 +28,7 @@ use std::marker::PhantomData;
 use super::driver::{Driver, Unparker};
 use crate::debug::{ErrorHandler, UnhandledError};
 use crate::shim::{lock, Arc, AtomicBool, AtomicUsize, Mutex, Ordering};
-use crate::task::{NewTask, SendNewTask, TaskRef};
+use crate::task::{NewTask, Queued, SendNewTask};
 
 const EMPTY: usize = 0;
 const PARKED: usize = 1;
@@ -54,7 +54,7 @@ pub(crate) struct Shared {
 /// Work other threads have handed to the loop.
 #[derive(Default)]
 pub(crate) struct Inbox {
-    pub(crate) woken: Vec<TaskRef>,
+    pub(crate) woken: Vec<Queued>,
     pub(crate) spawned: Vec<NewTask>,
     /// Set at shutdown: from then on, wakes are dropped and spawns refused.
     closed: bool,
@@ -64,7 +64,7 @@ pub(crate) struct Inbox {
 ///
 /// Exactly one is created per runtime, by [`Shared::create`], on the thread that will run the loop,
 /// and it cannot leave that thread (`!Send`, `!Sync`). Functions that touch a task's future take
-/// a `&LoopToken` and check that it belongs to the task's runtime (see `task/raw.rs`).
+/// a `&LoopToken` and check that it belongs to the task's runtime (see `task/cell.rs`).
 pub(crate) struct LoopToken {
     shared: Arc<Shared>,
     _not_send: PhantomData<*const ()>,
@@ -150,7 +150,7 @@ impl Shared {
 
     /// Hands the loop a task that a thread other than the loop's woke. Dropped if the runtime has
     /// shut down (its future is already gone then).
-    pub(crate) fn push_woken(&self, task: TaskRef) {
+    pub(crate) fn push_woken(&self, task: Queued) {
         let mut inbox = lock(&self.inbox);
         if inbox.closed {
             drop(inbox);

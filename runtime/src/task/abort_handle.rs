@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use super::raw::TaskRef;
+use super::refs::TaskRef;
 use super::TaskId;
 
 /// Cancels a task from anywhere, without owning its [`JoinHandle`](super::JoinHandle).

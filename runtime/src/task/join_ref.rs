@@ -1,7 +1,7 @@
 //! The join handle's side of a task: taking the output, registering the waker to be woken on
 //! completion, and giving up interest when the handle is dropped.
 //!
-//! The protocol, against the loop's side in `raw.rs` (`TaskRef::finish`):
+//! The protocol, against the loop's side in `refs.rs` (`TaskRef::finish`):
 //! - the output belongs to the loop until `COMPLETE`, then to the handle if `JOIN_INTEREST` is still
 //!   set, otherwise the loop drops it itself;
 //! - the join-waker slot is written by the handle only while `JOIN_WAKER` is clear; it sets the bit
@@ -14,11 +14,11 @@ use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::task::{Context, Poll};
 
-use super::raw::TaskRef;
+use super::refs::TaskRef;
 use super::{JoinError, TaskId};
 
 /// The join handle's reference to its task, typed with the output. Created only by
-/// [`TaskRef::allocate`], so `T` is always the task's real output type.
+/// `NewTask::allocate`, so `T` is always the task's real output type.
 pub(crate) struct JoinRef<T> {
     /// The handle's reference; released by hand in `drop`, where the interest protocol decides
     /// whether the release already happened.
@@ -33,7 +33,7 @@ impl<T> JoinRef<T> {
     /// Wraps the handle's reference.
     ///
     /// # Safety
-    /// `task` must be a task whose output type is `T` (only `TaskRef::allocate` calls this).
+    /// `task` must be a task whose output type is `T` (only `NewTask::allocate` calls this).
     pub(super) unsafe fn new(task: TaskRef) -> JoinRef<T> {
         JoinRef {
             task: ManuallyDrop::new(task),

@@ -8,8 +8,8 @@
 //!
 //! It is an intrusive doubly linked list: the links live in each task's header, so linking costs
 //! no allocation and unlinking is O(1) from the task alone. The list owns one reference to each
-//! linked task (invariant 1 in raw.rs: this is the reference that keeps a task alive while it is
-//! polled).
+//! linked task, its [`Listed`] reference (invariant 1 in cell.rs: this is the reference that keeps
+//! a task alive while it is polled).
 //!
 //! Only the loop thread touches the list and the links: the list lives in the runtime's `Local`
 //! half, which never leaves that thread.
@@ -17,8 +17,9 @@
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 
-use super::raw::{record_of, Header, TaskRef};
+use super::cell::{record_of, Header};
 use super::record::TaskRecord;
+use super::refs::Listed;
 use super::TaskId;
 
 /// An intrusive list of live tasks, owned by one runtime's loop thread.
@@ -30,7 +31,7 @@ pub(crate) struct TaskList {
 
 impl TaskList {
     /// Links a task, taking ownership of the reference `task` holds.
-    pub(crate) fn push(&mut self, task: TaskRef) {
+    pub(crate) fn push(&mut self, task: Listed) {
         let old_head = self.head;
         task.header().links.with_mut(|links| {
             // SAFETY: links are only touched by the loop thread, and this task is not linked yet.
@@ -51,9 +52,9 @@ impl TaskList {
 
     /// Unlinks `task`, whose future just completed, and returns the list's reference to it.
     ///
-    /// `task` must be linked in this list: the caller got it back from `TaskRef::run` or
-    /// `pop_front` on this list's runtime.
-    pub(crate) fn remove(&mut self, task: TaskRef) -> TaskRef {
+    /// `task` must be linked in this list: the caller got it back from `Queued::run` on this
+    /// list's runtime.
+    pub(crate) fn remove(&mut self, task: Listed) -> Listed {
         let (prev, next) = task.header().links.with_mut(|links| {
             // SAFETY: loop thread only; the task is linked, so its neighbours are alive.
             let links = unsafe { &mut *links };
@@ -84,11 +85,11 @@ impl TaskList {
     }
 
     /// Unlinks the first task and returns the list's reference to it (used at shutdown).
-    pub(crate) fn pop_front(&mut self) -> Option<TaskRef> {
+    pub(crate) fn pop_front(&mut self) -> Option<Listed> {
         let head = self.head?;
-        // SAFETY: the head is linked, so the list owns a reference to it; `remove` unlinks it and
-        // the reference passes to the caller.
-        Some(self.remove(unsafe { TaskRef::from_raw(head) }))
+        // SAFETY: the head is linked, so the list owns its `Listed` reference; `remove` unlinks
+        // it and the reference passes to the caller.
+        Some(self.remove(unsafe { Listed::from_raw(head) }))
     }
 
     pub(crate) fn len(&self) -> usize {

@@ -7,7 +7,7 @@
 //! one get one: every task while the runtime keeps records (slow-poll detection is on; see
 //! `debug/monitor.rs`), and tasks spawned with a name, whose name has to live somewhere. The
 //! other tasks cost exactly what they did before records existed: the record is a type parameter
-//! of the task's allocation (`TaskCell<F, R>` in `raw.rs`, with `R` either [`TaskRecord`] or
+//! of the task's allocation (`TaskCell<F, R>` in `cell.rs`, with `R` either [`TaskRecord`] or
 //! [`NoRecord`]), so a task without one is not a byte larger. That matters: 8 more bytes per task
 //! moves a small task into the next malloc size class, and the spawn benchmark measured 10 to
 //! 30 ns more per spawn for it (DESIGN.md §7).
@@ -17,7 +17,7 @@
 //! The location and the name are written when the task is allocated, on whatever thread spawns
 //! it, and never change. The other fields are `Cell`s that only the loop thread reads and writes:
 //! the runtime fills in the number and the spawn time when it adopts the task, and the loop counts
-//! and times the polls. Only the loop thread can reach a record at all (`raw.rs` hands one out
+//! and times the polls. Only the loop thread can reach a record at all (`refs.rs` hands one out
 //! against a [`LoopToken`]), which is what keeps the task header safe to share with wakers on
 //! other threads.
 //!
@@ -198,7 +198,7 @@ impl fmt::Debug for TaskRecord {
 #[derive(Debug)]
 pub(crate) struct NoRecord;
 
-/// The two record types a task allocation can hold (`raw.rs` asks which, per task type).
+/// The two record types a task allocation can hold (`cell.rs` asks which, per task type).
 pub(crate) trait RecordSlot {
     /// Whether this type is [`TaskRecord`].
     const IS_RECORD: bool;
