@@ -138,7 +138,7 @@ async fn timeouts() {
 async fn threads() {
     chapter(
         "4. Other threads: a Handle wakes the sleeping loop",
-        "runtime/handle.rs, runtime/shared.rs, runtime/driver.rs; DESIGN.md §4",
+        "runtime/handle.rs, runtime/shared.rs, io/driver.rs; DESIGN.md §4",
     );
     let handle = Handle::current();
     let start = Instant::now();

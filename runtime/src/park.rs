@@ -3,7 +3,7 @@
 //! Two places need this. A thread outside the loop that waits for a task's result
 //! ([`ConcurrentFuture::result`](crate::ConcurrentFuture::result)) parks here, with a `Waker` that
 //! unparks it. And under `cfg(loom)` the loop itself parks here instead of in `mio::Poll`, which
-//! loom cannot run (see `runtime/driver.rs`). Built on the shim's `Mutex`/`Condvar`, so loom
+//! loom cannot run (see `io/driver.rs`). Built on the shim's `Mutex`/`Condvar`, so loom
 //! checks every interleaving of park and unpark.
 
 use std::future::Future;
@@ -11,6 +11,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
+use crate::runtime::is_a_loop_thread;
 use crate::shim::{lock, Condvar, Mutex};
 
 /// A one-bit "you have been woken" flag that a thread can sleep on.
@@ -167,11 +168,6 @@ pub(crate) fn refuse_on_a_loop(call: &str, instead: &str) {
              while it waits (forever, if what it waits for needs the loop): {instead} instead"
         );
     }
-}
-
-/// Whether the calling thread is running an evloop loop.
-pub(crate) fn is_a_loop_thread() -> bool {
-    crate::runtime::with_local(|_| ()).is_some()
 }
 
 #[cfg(all(test, not(loom)))]

@@ -47,7 +47,8 @@ use slab::Slab;
 use super::job::{Job, JobCell, QueuedJob};
 use super::{Map, PoolFuture};
 use crate::foreign::{self, FirstPanic};
-use crate::park::{is_a_loop_thread, refuse_on_a_loop, time_left, TimeLeft};
+use crate::park::{refuse_on_a_loop, time_left, TimeLeft};
+use crate::runtime::is_a_loop_thread;
 use crate::shim::{
     lock, thread, wait_timeout, Arc, AtomicBool, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering,
 };

@@ -9,7 +9,7 @@ use std::panic::{resume_unwind, Location};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::park::is_a_loop_thread;
+use crate::runtime::is_a_loop_thread;
 use crate::runtime::spawn_at;
 use crate::task::JoinHandle;
 

@@ -9,10 +9,12 @@
 //! ecosystem's `futures-io` ones, re-exported here: [`AsyncRead`], [`AsyncWrite`].
 
 mod async_fd;
+mod driver;
 mod reactor;
 pub(crate) mod source;
 mod sys;
 
 pub use async_fd::Async;
+pub(crate) use driver::{Driver, Unparker};
 pub use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
-pub(crate) use reactor::{Direction, IoState, Reactor};
+pub(crate) use reactor::{Direction, Reactor};

@@ -1,9 +1,11 @@
 //! The reactor: which I/O source is waiting for what, and who to wake when the OS says it is ready.
 //!
-//! Every socket or file descriptor the loop watches is registered with the driver's `mio::Poll`
-//! under a `Token`, and owns an [`IoState`] here: its readiness and two wakers, one per direction,
-//! so that one task can read while another writes the same socket. The driver hands each event to
-//! [`Reactor::dispatch`], which records the readiness and collects the wakers to call.
+//! The reactor owns the driver (`driver.rs`, the OS poller the loop sleeps in). Every socket or
+//! file descriptor the loop watches is registered with it ([`Reactor::register`]) under a
+//! `Token`, and owns an [`IoState`] here: its readiness and two wakers, one per direction, so that
+//! one task can read while another writes the same socket. Each event the driver reports goes to
+//! `dispatch`, which records the readiness and collects the wakers to call. An I/O source keeps a
+//! weak reference to the reactor, to deregister itself; it knows nothing else of the runtime.
 //!
 //! # Readiness is cleared only by `WouldBlock`
 //!
@@ -25,11 +27,14 @@
 #![forbid(unsafe_code)]
 
 use std::cell::Cell;
+use std::io;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use mio::{event::Event, Token};
+use mio::{event::Event, Interest, Token};
 use slab::Slab;
+
+use super::Driver;
 
 /// Low bits of a token: the slab key; high bits: the generation. The top bit stays clear, so no
 /// token collides with the driver's wake-up token (`usize::MAX`).
@@ -119,25 +124,81 @@ impl IoState {
     }
 }
 
-/// Every registered source of one runtime.
-#[derive(Debug, Default)]
+/// Every registered source of one runtime, and the driver they are registered with.
 pub(crate) struct Reactor {
-    sources: Slab<(usize, Rc<IoState>)>,
-    next_generation: usize,
+    driver: Driver,
+    sources: Sources,
 }
 
 impl Reactor {
+    pub(crate) fn new(driver: Driver) -> Reactor {
+        Reactor {
+            driver,
+            sources: Sources::default(),
+        }
+    }
+
+    /// Registers an I/O source with the driver; it starts out readable and writable (see
+    /// `insert`).
+    pub(crate) fn register(
+        &mut self,
+        source: &mut impl mio::event::Source,
+    ) -> io::Result<(Token, Rc<IoState>)> {
+        let (token, state) = self.sources.insert();
+        let interest = Interest::READABLE | Interest::WRITABLE;
+        if let Err(error) = self.driver.registry().register(source, token, interest) {
+            self.sources.remove(token);
+            return Err(error);
+        }
+        Ok((token, state))
+    }
+
+    /// Removes an I/O source; nothing is woken.
+    pub(crate) fn deregister(&mut self, source: &mut impl mio::event::Source, token: Token) {
+        // Fails only if the source was never registered here; the fd is about to be closed,
+        // which removes it from the poller anyway.
+        let _ = self.driver.registry().deregister(source);
+        self.sources.remove(token);
+    }
+
+    /// Lets `poll` run the driver (sleep in it, or look without sleeping), recording each event it
+    /// reports and moving the wakers to call into `wakers` (the caller calls them once the reactor
+    /// is released: a waker may run any code).
+    pub(crate) fn poll_events(
+        &mut self,
+        poll: impl FnOnce(&mut Driver, &mut dyn FnMut(&Event)),
+        wakers: &mut Vec<Waker>,
+    ) {
+        let sources = &self.sources;
+        poll(&mut self.driver, &mut |event| {
+            sources.dispatch(event, wakers)
+        });
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.sources.slab.is_empty()
+    }
+}
+
+/// The registered sources' states, by token: a slab whose slots carry a generation.
+#[derive(Debug, Default)]
+struct Sources {
+    slab: Slab<(usize, Rc<IoState>)>,
+    next_generation: usize,
+}
+
+impl Sources {
     /// Reserves a slot and returns the token to register with mio and the source's state.
     ///
     /// A new source starts as readable and writable: the first operation is simply tried, and a
     /// `WouldBlock` makes it wait for an edge. (Registering an fd that is already ready makes the
     /// OS report it at once, so nothing is missed either way.)
-    pub(crate) fn insert(&mut self) -> (Token, Rc<IoState>) {
+    fn insert(&mut self) -> (Token, Rc<IoState>) {
         let generation = self.next_generation & GENERATION_MASK;
         self.next_generation = self.next_generation.wrapping_add(1);
         let state = Rc::new(IoState::default());
         state.readiness.set(READABLE | WRITABLE);
-        let key = self.sources.insert((generation, state.clone()));
+        let key = self.slab.insert((generation, state.clone()));
         assert!(
             key <= KEY_MASK,
             "evloop: more than {KEY_MASK} I/O sources registered at once"
@@ -146,20 +207,20 @@ impl Reactor {
     }
 
     /// Frees a source's slot. Its wakers are dropped, not woken.
-    pub(crate) fn remove(&mut self, token: Token) {
+    fn remove(&mut self, token: Token) {
         let key = token.0 & KEY_MASK;
         if self
-            .sources
+            .slab
             .get(key)
             .is_some_and(|(generation, _)| *generation == token.0 >> KEY_BITS)
         {
-            self.sources.remove(key);
+            self.slab.remove(key);
         }
     }
 
     /// Records an event's readiness and moves the wakers it concerns into `wakers` (called after
     /// the reactor is released, since a waker may run any code). Stale tokens are ignored.
-    pub(crate) fn dispatch(&self, event: &Event, wakers: &mut Vec<Waker>) {
+    fn dispatch(&self, event: &Event, wakers: &mut Vec<Waker>) {
         let mut bits = 0;
         if event.is_readable() {
             bits |= READABLE;
@@ -181,7 +242,7 @@ impl Reactor {
 
     fn set_readiness(&self, token: Token, bits: u8, wakers: &mut Vec<Waker>) {
         let key = token.0 & KEY_MASK;
-        let Some((generation, state)) = self.sources.get(key) else {
+        let Some((generation, state)) = self.slab.get(key) else {
             return;
         };
         if *generation != token.0 >> KEY_BITS {
@@ -193,10 +254,6 @@ impl Reactor {
                 wakers.extend(state.waker_slot(direction).take());
             }
         }
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.sources.is_empty()
     }
 }
 
@@ -225,8 +282,8 @@ mod tests {
 
     #[test]
     fn an_event_wakes_only_its_direction() {
-        let mut reactor = Reactor::default();
-        let (token, state) = reactor.insert();
+        let mut sources = Sources::default();
+        let (token, state) = sources.insert();
         state.clear(Direction::Read);
         state.clear(Direction::Write);
         let (reader, read_waker) = counting_waker();
@@ -234,7 +291,7 @@ mod tests {
         assert!(wait(&state, Direction::Read, &read_waker).is_pending());
         assert!(wait(&state, Direction::Write, &write_waker).is_pending());
         let mut wakers = Vec::new();
-        reactor.set_readiness(token, READABLE, &mut wakers);
+        sources.set_readiness(token, READABLE, &mut wakers);
         wakers.drain(..).for_each(Waker::wake);
         assert_eq!(reader.0.load(Ordering::SeqCst), 1);
         assert_eq!(writer.0.load(Ordering::SeqCst), 0);
@@ -244,10 +301,10 @@ mod tests {
 
     #[test]
     fn readiness_stays_until_cleared_by_would_block() {
-        let mut reactor = Reactor::default();
-        let (token, state) = reactor.insert();
+        let mut sources = Sources::default();
+        let (token, state) = sources.insert();
         state.clear(Direction::Read);
-        reactor.set_readiness(token, READABLE, &mut Vec::new());
+        sources.set_readiness(token, READABLE, &mut Vec::new());
         let (_, waker) = counting_waker();
         assert!(wait(&state, Direction::Read, &waker).is_ready());
         assert!(
@@ -260,10 +317,10 @@ mod tests {
 
     #[test]
     fn a_stale_token_never_wakes_the_slots_new_owner() {
-        let mut reactor = Reactor::default();
-        let (old_token, _old) = reactor.insert();
-        reactor.remove(old_token);
-        let (new_token, state) = reactor.insert();
+        let mut sources = Sources::default();
+        let (old_token, _old) = sources.insert();
+        sources.remove(old_token);
+        let (new_token, state) = sources.insert();
         assert_eq!(
             old_token.0 & KEY_MASK,
             new_token.0 & KEY_MASK,
@@ -273,18 +330,18 @@ mod tests {
         let (count, waker) = counting_waker();
         assert!(wait(&state, Direction::Read, &waker).is_pending());
         let mut wakers = Vec::new();
-        reactor.set_readiness(old_token, READABLE, &mut wakers);
+        sources.set_readiness(old_token, READABLE, &mut wakers);
         assert!(wakers.is_empty());
         assert!(wait(&state, Direction::Read, &waker).is_pending());
         assert_eq!(count.0.load(Ordering::SeqCst), 0);
-        reactor.remove(old_token); // removing by a stale token frees nothing
-        assert!(!reactor.is_empty());
+        sources.remove(old_token); // removing by a stale token frees nothing
+        assert!(!sources.slab.is_empty());
     }
 
     #[test]
     fn an_error_wakes_both_directions() {
-        let mut reactor = Reactor::default();
-        let (token, state) = reactor.insert();
+        let mut sources = Sources::default();
+        let (token, state) = sources.insert();
         state.clear(Direction::Read);
         state.clear(Direction::Write);
         let (reader, read_waker) = counting_waker();
@@ -292,7 +349,7 @@ mod tests {
         let _ = wait(&state, Direction::Read, &read_waker);
         let _ = wait(&state, Direction::Write, &write_waker);
         let mut wakers = Vec::new();
-        reactor.set_readiness(token, ERROR, &mut wakers);
+        sources.set_readiness(token, ERROR, &mut wakers);
         wakers.drain(..).for_each(Waker::wake);
         assert_eq!(
             reader.0.load(Ordering::SeqCst) + writer.0.load(Ordering::SeqCst),

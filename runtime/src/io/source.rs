@@ -15,6 +15,7 @@
 
 #![forbid(unsafe_code)]
 
+use std::cell::RefCell;
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
@@ -23,17 +24,17 @@ use std::task::{Context, Poll};
 
 use mio::Token;
 
-use super::reactor::{Direction, IoState};
+use super::reactor::{Direction, IoState, Reactor};
 use crate::coop;
-use crate::runtime::{current_local, Local};
+use crate::runtime::current_reactor;
 
 /// A mio source registered with the current runtime's reactor.
 pub(crate) struct Source<S: mio::event::Source> {
     io: S,
     token: Token,
     state: Rc<IoState>,
-    /// The runtime that registered it; gone if the runtime was dropped first.
-    local: Weak<Local>,
+    /// The reactor that registered it; gone if the runtime was dropped first.
+    reactor: Weak<RefCell<Reactor>>,
 }
 
 impl<S: mio::event::Source> Source<S> {
@@ -44,18 +45,18 @@ impl<S: mio::event::Source> Source<S> {
     /// Outside a runtime: there would be no loop to report its readiness.
     #[track_caller]
     pub(crate) fn new(mut io: S) -> io::Result<Source<S>> {
-        let Some(local) = current_local() else {
+        let Some(reactor) = current_reactor() else {
             panic!(
                 "evloop I/O objects (sockets, Async) must be created inside a runtime: call this \
                  inside evloop::run or Runtime::block_on"
             );
         };
-        let (token, state) = local.register(&mut io)?;
+        let (token, state) = reactor.borrow_mut().register(&mut io)?;
         Ok(Source {
             io,
             token,
             state,
-            local: Rc::downgrade(&local),
+            reactor: Rc::downgrade(&reactor),
         })
     }
 
@@ -117,8 +118,8 @@ impl<S: mio::event::Source> Source<S> {
 
 impl<S: mio::event::Source> Drop for Source<S> {
     fn drop(&mut self) {
-        if let Some(local) = self.local.upgrade() {
-            local.deregister(&mut self.io, self.token);
+        if let Some(reactor) = self.reactor.upgrade() {
+            reactor.borrow_mut().deregister(&mut self.io, self.token);
         }
     }
 }

@@ -4,13 +4,13 @@ use std::io;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::driver::Driver;
 use super::local::Local;
 use super::shared::Shared;
 use super::{BlockingSettings, Runtime};
 use crate::debug::{
     self, ErrorHandler, Monitor, Reporter, SlowPoll, SlowPollSettings, UnhandledError,
 };
+use crate::io::Driver;
 use crate::time::Clock;
 
 /// How many tasks the loop polls before it looks at timers and the inbox again; tokio's value.

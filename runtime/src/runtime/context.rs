@@ -9,6 +9,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::local::Local;
+use crate::io::Reactor;
 
 // std's `const` initializer skips the lazy-initialisation check on every access; loom's macro
 // does not accept it, hence two declarations of the same slot.
@@ -69,11 +70,14 @@ pub(crate) fn with_local<R>(f: impl FnOnce(&Local) -> R) -> Option<R> {
         .flatten()
 }
 
-/// The current runtime's loop-thread half, for values that must find it again later (an I/O
-/// source deregisters itself from the runtime that registered it).
-pub(crate) fn current_local() -> Option<Rc<Local>> {
-    CURRENT
-        .try_with(|current| current.borrow().clone())
-        .ok()
-        .flatten()
+/// Whether the calling thread is running an evloop loop (the rule for calls that block their
+/// thread: `park::refuse_on_a_loop`).
+pub(crate) fn is_a_loop_thread() -> bool {
+    with_local(|_| ()).is_some()
+}
+
+/// The current runtime's reactor, for an I/O source to register with and, when it is dropped,
+/// to deregister from (it keeps a weak reference: the runtime may go first).
+pub(crate) fn current_reactor() -> Option<Rc<RefCell<Reactor>>> {
+    with_local(Local::reactor)
 }

@@ -12,21 +12,17 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
-use std::io;
 use std::panic::Location;
 use std::rc::Rc;
 use std::task::Waker;
 use std::time::Duration;
 
-use mio::{Interest, Token};
-
 use super::context::with_local;
-use super::driver::Driver;
 use super::shared::{Inbox, LoopToken, Shared};
 use super::BlockingSettings;
 use crate::blocking::{PoolFuture, ThreadPoolExecutor};
 use crate::debug::{Monitor, TaskDump};
-use crate::io::{IoState, Reactor};
+use crate::io::{Driver, Reactor};
 use crate::shim::Arc;
 use crate::task::{
     JoinError, JoinHandle, NewTask, NoRecord, Origin, Queued, RunOutcome, TaskList, TaskNumber,
@@ -52,9 +48,9 @@ pub(crate) struct Local {
     timers: RefCell<TimerHeap>,
     /// The time as this runtime's timers see it: the system clock, or a paused one (tests).
     clock: Clock,
-    /// Registered I/O sources: readiness and wakers (`io/reactor.rs`).
-    reactor: RefCell<Reactor>,
-    driver: RefCell<Driver>,
+    /// Registered I/O sources (readiness and wakers) and the driver the loop sleeps in
+    /// (`io/reactor.rs`). Shared (weakly) with every I/O source, to deregister itself.
+    reactor: Rc<RefCell<Reactor>>,
     /// The loop's spare buffers for swapping the inbox out (see `Shared::take_inbox`).
     inbox_buffers: RefCell<Inbox>,
     /// Reused buffer of wakers to call once the structure that held them is released: due timers,
@@ -87,8 +83,7 @@ impl Local {
             has_recorded_tasks: Cell::new(false),
             timers: RefCell::new(TimerHeap::default()),
             clock,
-            reactor: RefCell::new(Reactor::default()),
-            driver: RefCell::new(driver),
+            reactor: Rc::new(RefCell::new(Reactor::new(driver))),
             inbox_buffers: RefCell::new(Inbox::default()),
             due_wakers: RefCell::new(Vec::new()),
             shutting_down: Cell::new(false),
@@ -349,32 +344,9 @@ impl Local {
         !self.timers.borrow().is_empty()
     }
 
-    /// Registers an I/O source with the driver; it starts out readable and writable (see
-    /// `Reactor::insert`).
-    pub(crate) fn register(
-        &self,
-        source: &mut impl mio::event::Source,
-    ) -> io::Result<(Token, Rc<IoState>)> {
-        let (token, state) = self.reactor.borrow_mut().insert();
-        let interest = Interest::READABLE | Interest::WRITABLE;
-        if let Err(error) = self
-            .driver
-            .borrow()
-            .registry()
-            .register(source, token, interest)
-        {
-            self.reactor.borrow_mut().remove(token);
-            return Err(error);
-        }
-        Ok((token, state))
-    }
-
-    /// Removes an I/O source; nothing is woken.
-    pub(crate) fn deregister(&self, source: &mut impl mio::event::Source, token: Token) {
-        // Fails only if the source was never registered here; the fd is about to be closed,
-        // which removes it from the poller anyway.
-        let _ = self.driver.borrow().registry().deregister(source);
-        self.reactor.borrow_mut().remove(token);
+    /// The reactor, for an I/O source to register with.
+    pub(crate) fn reactor(&self) -> Rc<RefCell<Reactor>> {
+        self.reactor.clone()
     }
 
     pub(crate) fn has_io_sources(&self) -> bool {
@@ -400,13 +372,7 @@ impl Local {
         poll: impl FnOnce(&mut Driver, &mut dyn FnMut(&mio::event::Event)),
     ) {
         let mut wakers = self.due_wakers.borrow_mut();
-        {
-            let reactor = self.reactor.borrow();
-            let mut driver = self.driver.borrow_mut();
-            poll(&mut driver, &mut |event| {
-                reactor.dispatch(event, &mut wakers)
-            });
-        }
+        self.reactor.borrow_mut().poll_events(poll, &mut wakers);
         // Wakers run with the reactor released: a woken task's code is not run here, but a
         // foreign waker may run anything, or panic (see `foreign.rs`).
         for waker in wakers.drain(..) {

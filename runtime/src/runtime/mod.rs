@@ -1,18 +1,16 @@
 //! The runtime: `run`, `Runtime`, `spawn`, and the machinery behind them.
 //!
 //! A runtime is split in two halves by who may touch them:
-//! - `Local` (`local.rs`): the run queue, the task list, the timers, the driver. Owned by the loop
-//!   thread, never shared, no locks.
+//! - `Local` (`local.rs`): the run queue, the task list, the timers, the reactor (and the driver
+//!   it polls, `io/driver.rs`). Owned by the loop thread, never shared, no locks.
 //! - `Shared` (`shared.rs`): the inbox and the wake-up word. The only part other threads reach,
 //!   through a [`Handle`], a `Waker` or a `JoinHandle`.
 //!
-//! `run_loop.rs` is the loop that drives them, `context.rs` the thread-local "current runtime",
-//! `driver.rs` the sleep/wake-up primitive (mio, or a condvar under loom).
+//! `run_loop.rs` is the loop that drives them, `context.rs` the thread-local "current runtime".
 
 mod builder;
 mod concurrent_future;
 mod context;
-mod driver;
 mod handle;
 mod local;
 mod run_loop;
@@ -26,7 +24,7 @@ use std::time::Duration;
 
 pub use builder::Builder;
 pub use concurrent_future::ConcurrentFuture;
-pub(crate) use context::{current_local, with_local};
+pub(crate) use context::{current_reactor, is_a_loop_thread, with_local};
 pub use handle::{CallbackHandle, Handle, RuntimeClosed};
 pub(crate) use local::schedule;
 pub(crate) use local::Local;

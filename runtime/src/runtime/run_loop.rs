@@ -41,7 +41,7 @@ use super::local::Local;
 use super::shared::Shared;
 use crate::coop;
 use crate::shim::{Arc, AtomicBool, Ordering};
-use crate::time::Instant;
+use crate::time::{Instant, TimerWait};
 
 /// The main future's waker: sets a flag the loop checks every tick, and wakes the loop if it
 /// sleeps.
@@ -101,21 +101,26 @@ pub(crate) fn block_on<F: Future>(
             }
             continue;
         }
+        // How long to sleep is the clock's to say: a paused one jumps to the deadline instead,
+        // if nothing else can still happen first.
         let timeout = match next_deadline {
-            // Virtual time: rather than sleep until the next deadline, jump there (the next tick
-            // fires the timer) — if nothing else can still happen first. Otherwise wait for that
-            // something (a blocking job, I/O) with no timeout: the paused clock does not move.
-            Some(deadline) if local.clock().is_paused() => {
-                if local.is_idle_for_virtual_time() && !main.woken.load(Ordering::Acquire) {
-                    local.clock().advance_to(deadline);
-                    continue; // the next tick fires the timer
+            None => None,
+            Some(deadline) => {
+                let idle =
+                    || local.is_idle_for_virtual_time() && !main.woken.load(Ordering::Acquire);
+                match local.clock().wait_for(deadline, idle) {
+                    TimerWait::Sleep(duration) => Some(duration),
+                    TimerWait::Jumped => continue, // the next tick fires the timer
+                    // Asking whether the loop was idle took the inbox and I/O events in: they may
+                    // have made something ready.
+                    TimerWait::SleepUntilWoken
+                        if local.has_ready_tasks() || main.woken.load(Ordering::Acquire) =>
+                    {
+                        continue
+                    }
+                    TimerWait::SleepUntilWoken => None,
                 }
-                if local.has_ready_tasks() || main.woken.load(Ordering::Acquire) {
-                    continue;
-                }
-                None
             }
-            _ => next_deadline.map(|deadline| deadline.saturating_duration_since(Instant::now())),
         };
         local.park(timeout);
     }

@@ -25,8 +25,8 @@
 use std::io;
 use std::marker::PhantomData;
 
-use super::driver::{Driver, Unparker};
 use crate::debug::{ErrorHandler, UnhandledError};
+use crate::io::{Driver, Unparker};
 use crate::shim::{lock, Arc, AtomicBool, AtomicUsize, Mutex, Ordering};
 use crate::task::{NewTask, Queued, SendNewTask};
 

@@ -4,7 +4,7 @@
 //! that clock. Running, the clock is the system's monotonic clock. Paused, it stands still: it
 //! moves only when a test calls [`advance`], or when the loop finds it has nothing to do but wait
 //! for a timer — then, instead of sleeping, it jumps the clock to the earliest deadline and fires
-//! that timer (*auto-advance*, in `run_loop.rs`). So a test of "retry after 30 s, give up after
+//! that timer (*auto-advance*: [`Clock::wait_for`] decides, the loop asks it before it sleeps). So a test of "retry after 30 s, give up after
 //! 5 min" runs in microseconds, and its timers still fire in deadline order, each at its exact
 //! deadline.
 //!
@@ -30,6 +30,17 @@ use std::time::Duration;
 
 use super::Instant;
 use crate::runtime::with_local;
+
+/// The clock's answer to the loop about to sleep ([`Clock::wait_for`]).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum TimerWait {
+    /// The clock runs: sleep for at most this long.
+    Sleep(Duration),
+    /// The clock is paused and something else may still happen first: sleep until it does.
+    SleepUntilWoken,
+    /// The paused clock jumped to the deadline: the timer is due now, so do not sleep.
+    Jumped,
+}
 
 /// One runtime's clock: the system's monotonic clock plus an offset, or a frozen instant.
 #[derive(Debug, Default)]
@@ -73,6 +84,27 @@ impl Clock {
             let system = Instant::from(std::time::Instant::now());
             self.offset.set(paused_at.saturating_duration_since(system));
         }
+    }
+
+    /// What the loop does about the timer due at `deadline` when nothing is ready to run.
+    ///
+    /// Running, the clock says: sleep until the deadline. Paused, it does not move on its own:
+    /// if `nothing_else_can_happen` (the loop is idle: see the module doc for what holds the
+    /// clock back), it jumps to the deadline and the loop fires the timer at once; otherwise the
+    /// loop sleeps with no timeout until that something (a job, an I/O event) wakes it.
+    pub(crate) fn wait_for(
+        &self,
+        deadline: Instant,
+        nothing_else_can_happen: impl FnOnce() -> bool,
+    ) -> TimerWait {
+        if !self.is_paused() {
+            return TimerWait::Sleep(deadline.saturating_duration_since(self.now()));
+        }
+        if nothing_else_can_happen() {
+            self.advance_to(deadline);
+            return TimerWait::Jumped;
+        }
+        TimerWait::SleepUntilWoken
     }
 
     /// Moves a paused clock forward to `deadline` (never backwards). Returns `false`, and does

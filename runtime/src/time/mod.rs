@@ -23,8 +23,8 @@ mod sleep;
 mod timeout;
 mod timer_heap;
 
-pub(crate) use clock::Clock;
 pub use clock::{advance, pause, resume};
+pub(crate) use clock::{Clock, TimerWait};
 pub use instant::Instant;
 pub use interval::{interval, Interval};
 pub use sleep::{sleep, sleep_until, Sleep};

@@ -55,9 +55,10 @@ pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoF
 ///
 /// ```
 /// use std::time::Duration;
-/// use evloop::time::{sleep, timeout_at, Instant};
+/// use evloop::time::{self, sleep, timeout_at, Instant};
 ///
 /// evloop::run(async {
+///     time::pause(); // virtual time: the example cannot race a busy machine's clock
 ///     let deadline = Instant::now() + Duration::from_millis(5);
 ///     // Two steps share one deadline.
 ///     assert!(timeout_at(deadline, sleep(Duration::from_millis(1))).await.is_ok());
