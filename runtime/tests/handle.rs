@@ -23,7 +23,10 @@ fn spawn_from_another_thread_wakes_a_sleeping_loop() {
             let handle = Handle::current();
             let (sender, receiver) = mpsc::channel();
             let thread = std::thread::spawn(move || {
-                std::thread::sleep(Duration::from_millis(20)); // the loop is parked by now
+                // Not an order the test relies on: it passes whichever comes first. The pause
+                // only makes the parked loop the likely case; the loom model
+                // `remote_wake_races_the_poll_and_the_park` checks every interleaving.
+                std::thread::sleep(Duration::from_millis(20));
                 let task = handle.spawn(async move {
                     sender.send(std::thread::current().id()).unwrap();
                     5

@@ -145,10 +145,7 @@ fn a_barrier_shared_by_threads_and_a_task() {
 fn a_oneshot_value_set_on_a_thread_resolves_the_task() {
     let value = evloop::run(async {
         let (promise, future) = oneshot::channel();
-        std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(5));
-            promise.send(String::from("done")).unwrap();
-        });
+        std::thread::spawn(move || promise.send(String::from("done")).unwrap());
         future.await
     });
     assert_eq!(value.as_deref(), Ok("done"));

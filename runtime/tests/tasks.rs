@@ -277,7 +277,10 @@ fn a_task_woken_from_another_thread_resumes() {
             yield_now().await; // let the waiter register its waker
             let setter = flag.clone();
             std::thread::spawn(move || {
-                std::thread::sleep(Duration::from_millis(20)); // the loop is parked by then
+                // Not an order the test relies on: it passes whichever comes first. The pause
+                // only makes the parked loop the likely case; the loom model
+                // `remote_wake_races_the_poll_and_the_park` checks every interleaving.
+                std::thread::sleep(Duration::from_millis(20));
                 setter.set();
             });
             assert_eq!(waiter.await.unwrap(), "woken");
