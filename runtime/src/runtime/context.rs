@@ -63,6 +63,10 @@ impl Drop for EnterGuard {
 }
 
 /// Runs `f` with the current runtime's loop-thread half, or returns `None` outside a runtime.
+// `inline(always)`: every spawn and every wake on the loop thread comes through here, and left to
+// itself the compiler kept it out of line (a call and a frame per spawn: about 10 instructions,
+// 1.3% of a spawn-and-join, measured with callgrind).
+#[inline(always)]
 pub(crate) fn with_local<R>(f: impl FnOnce(&Local) -> R) -> Option<R> {
     CURRENT
         .try_with(|current| current.borrow().as_deref().map(f))
