@@ -21,7 +21,7 @@ mod unix;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 
-pub use stream::{ReadHalf, SplitStream, WriteHalf};
+pub use stream::{ReadHalf, Stream, StreamSocket, WriteHalf};
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};

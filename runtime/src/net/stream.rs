@@ -1,10 +1,19 @@
-//! What every byte stream (TCP, Unix) does the same way: read, write, read and write fully, and
-//! split into two halves that two tasks can own at once.
+//! One byte stream for every kind of stream socket: [`Stream<S>`](Stream), which is
+//! [`TcpStream`](super::TcpStream) with a TCP socket and [`UnixStream`](super::UnixStream) with a
+//! Unix one. Reading, writing, reading and writing fully, shutting down, splitting into two halves
+//! that two tasks can own at once, and the `futures-io` traits are written once, here; `tcp.rs`
+//! and `unix.rs` add only what differs: how to connect, and the options of each kind.
+//!
+//! What a kind of socket must say for that is the sealed [`StreamSocket`] trait, implemented for
+//! std's `TcpStream` and `UnixStream`: the socket type names the kind, as in smol's
+//! `Async<TcpStream>`.
 
 #![forbid(unsafe_code)]
 
+use std::fmt;
 use std::future::poll_fn;
-use std::io::{self, Read, Write};
+use std::io;
+use std::net::Shutdown;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
@@ -14,36 +23,12 @@ use futures_io::{AsyncRead, AsyncWrite};
 use crate::io::source::Source;
 use crate::io::Direction;
 
-pub(crate) fn poll_read<S>(
-    source: &Source<S>,
-    cx: &mut Context<'_>,
-    buffer: &mut [u8],
-) -> Poll<io::Result<usize>>
-where
-    S: mio::event::Source,
-    for<'a> &'a S: Read,
-{
-    source.poll_io(Direction::Read, cx, |io| (&*io).read(buffer))
-}
-
-pub(crate) fn poll_write<S>(
-    source: &Source<S>,
-    cx: &mut Context<'_>,
-    data: &[u8],
-) -> Poll<io::Result<usize>>
-where
-    S: mio::event::Source,
-    for<'a> &'a S: Write,
-{
-    source.poll_io(Direction::Write, cx, |io| (&*io).write(data))
-}
-
 /// Waits for a non-blocking `connect` on `source` to finish, following mio's protocol: wait until
 /// writable; a pending socket error is the outcome (refused, unreachable); otherwise `peer_addr`
 /// answers — "not connected" means still in progress (the readiness was not the handshake's: a
 /// new source starts out writable), so wait for the next writable event. `describe` adds the
 /// address to errors.
-pub(crate) async fn finish_connect<S: mio::event::Source>(
+pub(super) async fn finish_connect<S: mio::event::Source>(
     source: &Source<S>,
     take_error: impl Fn(&S) -> io::Result<Option<io::Error>>,
     peer_addr: impl Fn(&S) -> io::Result<()>,
@@ -67,129 +52,198 @@ fn is_in_progress(error: &io::Error) -> bool {
     error.kind() == io::ErrorKind::NotConnected || error.raw_os_error() == Some(libc::EINPROGRESS)
 }
 
-/// Reads until `buffer` is full; an early end of stream is an `UnexpectedEof` error.
-pub(crate) async fn read_exact(
-    mut poll_read: impl FnMut(&mut Context<'_>, &mut [u8]) -> Poll<io::Result<usize>>,
-    mut buffer: &mut [u8],
-) -> io::Result<()> {
-    while !buffer.is_empty() {
-        let n = poll_fn(|cx| poll_read(cx, buffer)).await?;
-        if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the peer closed the stream before the buffer was filled",
-            ));
-        }
-        buffer = &mut buffer[n..];
-    }
-    Ok(())
-}
-
-/// Writes all of `data`; a write of zero bytes is a `WriteZero` error.
-pub(crate) async fn write_all(
-    mut poll_write: impl FnMut(&mut Context<'_>, &[u8]) -> Poll<io::Result<usize>>,
-    mut data: &[u8],
-) -> io::Result<()> {
-    while !data.is_empty() {
-        let n = poll_fn(|cx| poll_write(cx, data)).await?;
-        if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::WriteZero,
-                "the stream accepted no more bytes",
-            ));
-        }
-        data = &data[n..];
-    }
-    Ok(())
-}
-
 mod sealed {
     pub trait Sealed {}
-    impl Sealed for super::super::TcpStream {}
-    impl Sealed for super::super::UnixStream {}
+    impl Sealed for std::net::TcpStream {}
+    impl Sealed for std::os::unix::net::UnixStream {}
 }
 
-/// A byte stream that [`into_split`](super::TcpStream::into_split) can divide into a
-/// [`ReadHalf`] and a [`WriteHalf`]: [`TcpStream`](super::TcpStream) and
-/// [`UnixStream`](super::UnixStream). Sealed: the methods are the halves' plumbing.
-pub trait SplitStream: sealed::Sealed {
+/// A kind of stream socket that a [`Stream`] can carry: std's `TcpStream` (TCP) or
+/// `UnixStream` (Unix). Sealed: the methods are the stream's plumbing.
+pub trait StreamSocket: sealed::Sealed + Sized {
+    /// The address of either end: `std::net::SocketAddr` or `std::os::unix::net::SocketAddr`.
+    type Addr: fmt::Debug;
     #[doc(hidden)]
-    fn poll_read_half(&self, cx: &mut Context<'_>, buffer: &mut [u8]) -> Poll<io::Result<usize>>;
+    type Io: mio::event::Source;
     #[doc(hidden)]
-    fn poll_write_half(&self, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>>;
+    const NAME: &'static str;
     #[doc(hidden)]
-    fn shutdown_write(&self) -> io::Result<()>;
+    fn read(io: &Self::Io, buffer: &mut [u8]) -> io::Result<usize>;
+    #[doc(hidden)]
+    fn write(io: &Self::Io, data: &[u8]) -> io::Result<usize>;
+    #[doc(hidden)]
+    fn shutdown(io: &Self::Io, how: Shutdown) -> io::Result<()>;
+    #[doc(hidden)]
+    fn local_addr(io: &Self::Io) -> io::Result<Self::Addr>;
+    #[doc(hidden)]
+    fn peer_addr(io: &Self::Io) -> io::Result<Self::Addr>;
 }
 
-/// The reading half of a split stream. It and its [`WriteHalf`] can live in different tasks; the
-/// socket closes when both are dropped.
-#[derive(Debug)]
-pub struct ReadHalf<S> {
-    stream: Rc<S>,
+/// A connected byte stream: [`TcpStream`](super::TcpStream) or
+/// [`UnixStream`](super::UnixStream), whose pages list what each kind adds (connecting, options).
+///
+/// Reads and writes take `&self`, so one task can read while another writes through a shared
+/// reference; to move the two directions into two tasks, use [`into_split`](Stream::into_split).
+/// It implements `futures-io`'s `AsyncRead` and `AsyncWrite`.
+///
+/// # Examples
+///
+/// ```
+/// use evloop::net::UnixStream;
+///
+/// evloop::run(async {
+///     let (left, right) = UnixStream::pair()?;
+///     left.write_all(b"hello").await?;
+///     let mut greeting = [0; 5];
+///     right.read_exact(&mut greeting).await?;
+///     assert_eq!(&greeting, b"hello");
+///     Ok::<(), std::io::Error>(())
+/// })
+/// .unwrap();
+/// ```
+pub struct Stream<S: StreamSocket> {
+    pub(super) source: Source<S::Io>,
 }
 
-/// The writing half of a split stream.
-#[derive(Debug)]
-pub struct WriteHalf<S> {
-    stream: Rc<S>,
-}
+impl<S: StreamSocket> Stream<S> {
+    /// Registers a connected (or connecting) mio socket with the current runtime.
+    #[track_caller]
+    pub(super) fn from_mio(io: S::Io) -> io::Result<Stream<S>> {
+        Ok(Stream {
+            source: Source::new(io)?,
+        })
+    }
 
-pub(crate) fn split<S>(stream: S) -> (ReadHalf<S>, WriteHalf<S>) {
-    let stream = Rc::new(stream);
-    (
-        ReadHalf {
-            stream: stream.clone(),
-        },
-        WriteHalf { stream },
-    )
-}
+    fn poll_read(&self, cx: &mut Context<'_>, buffer: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.source
+            .poll_io(Direction::Read, cx, |io| S::read(io, buffer))
+    }
 
-impl<S: SplitStream> ReadHalf<S> {
-    /// Reads some bytes; `Ok(0)` means the peer closed its side.
-    pub async fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.stream.poll_read_half(cx, buffer)).await
+    fn poll_write(&self, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        self.source
+            .poll_io(Direction::Write, cx, |io| S::write(io, data))
+    }
+
+    /// Reads some bytes into `buffer` and returns how many; `Ok(0)` means the peer closed its
+    /// writing side (or `buffer` is empty).
+    pub async fn read(&self, buffer: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_read(cx, buffer)).await
     }
 
     /// Reads exactly `buffer.len()` bytes.
-    pub async fn read_exact(&mut self, buffer: &mut [u8]) -> io::Result<()> {
-        read_exact(|cx, buffer| self.stream.poll_read_half(cx, buffer), buffer).await
+    ///
+    /// # Errors
+    ///
+    /// `UnexpectedEof` if the peer closes first.
+    pub async fn read_exact(&self, mut buffer: &mut [u8]) -> io::Result<()> {
+        while !buffer.is_empty() {
+            let n = self.read(buffer).await?;
+            if n == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the peer closed the stream before the buffer was filled",
+                ));
+            }
+            buffer = &mut buffer[n..];
+        }
+        Ok(())
     }
-}
 
-impl<S: SplitStream> WriteHalf<S> {
-    /// Writes some bytes and returns how many.
-    pub async fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.stream.poll_write_half(cx, data)).await
+    /// Writes some bytes from `data` and returns how many.
+    pub async fn write(&self, data: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_write(cx, data)).await
     }
 
     /// Writes all of `data`.
-    pub async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
-        write_all(|cx, data| self.stream.poll_write_half(cx, data), data).await
+    ///
+    /// # Errors
+    ///
+    /// The OS's error, or `WriteZero` if the stream accepts no more bytes.
+    pub async fn write_all(&self, mut data: &[u8]) -> io::Result<()> {
+        while !data.is_empty() {
+            let n = self.write(data).await?;
+            if n == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::WriteZero,
+                    "the stream accepted no more bytes",
+                ));
+            }
+            data = &data[n..];
+        }
+        Ok(())
     }
 
-    /// Shuts the writing side down: the peer reads end-of-stream; reading still works.
-    pub fn shutdown(&self) -> io::Result<()> {
-        self.stream.shutdown_write()
+    /// Shuts down reading, writing or both. After `Shutdown::Write` the peer reads end-of-stream
+    /// and a write here fails with `BrokenPipe`; after `Shutdown::Read` reads return `Ok(0)`.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        S::shutdown(self.source.get_ref(), how)
+    }
+
+    /// This end's address.
+    pub fn local_addr(&self) -> io::Result<S::Addr> {
+        S::local_addr(self.source.get_ref())
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> io::Result<S::Addr> {
+        S::peer_addr(self.source.get_ref())
+    }
+
+    /// Splits the stream into a reading and a writing half that two tasks can own at once. The
+    /// socket closes when both are dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evloop::net::{TcpListener, TcpStream};
+    ///
+    /// evloop::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0")?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     let (mut reader, mut writer) = server.into_split();
+    ///     // An echo: one task reads, another writes.
+    ///     let echo = evloop::spawn(async move {
+    ///         let mut buffer = [0; 4];
+    ///         reader.read_exact(&mut buffer).await?;
+    ///         writer.write_all(&buffer).await
+    ///     });
+    ///     client.write_all(b"ping").await?;
+    ///     let mut reply = [0; 4];
+    ///     client.read_exact(&mut reply).await?;
+    ///     assert_eq!(&reply, b"ping");
+    ///     echo.await.unwrap()
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn into_split(self) -> (ReadHalf<S>, WriteHalf<S>) {
+        let stream = Rc::new(self);
+        (
+            ReadHalf {
+                stream: stream.clone(),
+            },
+            WriteHalf { stream },
+        )
     }
 }
 
-impl<S: SplitStream> AsyncRead for ReadHalf<S> {
+impl<S: StreamSocket> AsyncRead for Stream<S> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buffer: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.stream.poll_read_half(cx, buffer)
+        Stream::poll_read(&self, cx, buffer)
     }
 }
 
-impl<S: SplitStream> AsyncWrite for WriteHalf<S> {
+impl<S: StreamSocket> AsyncWrite for Stream<S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.stream.poll_write_half(cx, data)
+        Stream::poll_write(&self, cx, data)
     }
 
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -197,6 +251,85 @@ impl<S: SplitStream> AsyncWrite for WriteHalf<S> {
     }
 
     fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.stream.shutdown_write())
+        Poll::Ready(self.shutdown(Shutdown::Write))
+    }
+}
+
+impl<S: StreamSocket> fmt::Debug for Stream<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct(S::NAME)
+            .field("local_addr", &self.local_addr().ok())
+            .field("peer_addr", &self.peer_addr().ok())
+            .finish()
+    }
+}
+
+/// The reading half of a split [`Stream`]. It and its [`WriteHalf`] can live in different tasks;
+/// the socket closes when both are dropped.
+#[derive(Debug)]
+pub struct ReadHalf<S: StreamSocket> {
+    stream: Rc<Stream<S>>,
+}
+
+/// The writing half of a split [`Stream`].
+#[derive(Debug)]
+pub struct WriteHalf<S: StreamSocket> {
+    stream: Rc<Stream<S>>,
+}
+
+impl<S: StreamSocket> ReadHalf<S> {
+    /// Reads some bytes; `Ok(0)` means the peer closed its side.
+    pub async fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        self.stream.read(buffer).await
+    }
+
+    /// Reads exactly `buffer.len()` bytes.
+    pub async fn read_exact(&mut self, buffer: &mut [u8]) -> io::Result<()> {
+        self.stream.read_exact(buffer).await
+    }
+}
+
+impl<S: StreamSocket> WriteHalf<S> {
+    /// Writes some bytes and returns how many.
+    pub async fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.stream.write(data).await
+    }
+
+    /// Writes all of `data`.
+    pub async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        self.stream.write_all(data).await
+    }
+
+    /// Shuts the writing side down: the peer reads end-of-stream; reading still works.
+    pub fn shutdown(&self) -> io::Result<()> {
+        self.stream.shutdown(Shutdown::Write)
+    }
+}
+
+impl<S: StreamSocket> AsyncRead for ReadHalf<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buffer: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.stream.poll_read(cx, buffer)
+    }
+}
+
+impl<S: StreamSocket> AsyncWrite for WriteHalf<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.stream.poll_write(cx, data)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.stream.shutdown(Shutdown::Write))
     }
 }

@@ -3,16 +3,11 @@
 #![forbid(unsafe_code)]
 
 use std::fmt;
-use std::future::poll_fn;
-use std::io;
+use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use futures_io::{AsyncRead, AsyncWrite};
 
 use super::accept::AcceptBackoff;
-use super::stream::{self, ReadHalf, SplitStream, WriteHalf};
+use super::stream::{self, Stream, StreamSocket};
 use super::{resolve, with_address};
 use crate::io::source::Source;
 use crate::io::Direction;
@@ -105,17 +100,52 @@ impl fmt::Debug for TcpListener {
     }
 }
 
-/// A TCP connection.
+/// A TCP connection: a [`Stream`] over a TCP socket. Reading, writing, splitting and the
+/// `futures-io` traits are [`Stream`]'s; connecting and TCP's options are below.
 ///
-/// Reads and writes take `&self`, so one task can read while another writes through a shared
-/// reference; to move the two directions into two tasks, use
-/// [`into_split`](TcpStream::into_split). It implements `futures-io`'s `AsyncRead` and
-/// `AsyncWrite`.
-pub struct TcpStream {
-    source: Source<mio::net::TcpStream>,
+/// # Examples
+///
+/// ```
+/// use evloop::net::{TcpListener, TcpStream};
+///
+/// evloop::run(async {
+///     let listener = TcpListener::bind("127.0.0.1:0")?;
+///     let client = TcpStream::connect(listener.local_addr()?).await?;
+///     client.set_nodelay(true)?;
+///     let (server, peer) = listener.accept().await?;
+///     assert_eq!(peer, client.local_addr()?);
+///     server.write_all(b"hi").await?;
+///     let mut reply = [0; 2];
+///     client.read_exact(&mut reply).await?;
+///     assert_eq!(&reply, b"hi");
+///     Ok::<(), std::io::Error>(())
+/// })
+/// .unwrap();
+/// ```
+pub type TcpStream = Stream<std::net::TcpStream>;
+
+impl StreamSocket for std::net::TcpStream {
+    type Addr = SocketAddr;
+    type Io = mio::net::TcpStream;
+    const NAME: &'static str = "TcpStream";
+    fn read(io: &Self::Io, buffer: &mut [u8]) -> io::Result<usize> {
+        (&*io).read(buffer)
+    }
+    fn write(io: &Self::Io, data: &[u8]) -> io::Result<usize> {
+        (&*io).write(data)
+    }
+    fn shutdown(io: &Self::Io, how: Shutdown) -> io::Result<()> {
+        io.shutdown(how)
+    }
+    fn local_addr(io: &Self::Io) -> io::Result<SocketAddr> {
+        io.local_addr()
+    }
+    fn peer_addr(io: &Self::Io) -> io::Result<SocketAddr> {
+        io.peer_addr()
+    }
 }
 
-impl TcpStream {
+impl Stream<std::net::TcpStream> {
     /// Connects to the first of `address`'s resolved addresses that accepts.
     ///
     /// Host names are resolved with the system resolver, which blocks the loop: resolve them
@@ -169,53 +199,11 @@ impl TcpStream {
         TcpStream::from_mio(mio::net::TcpStream::from_std(stream))
     }
 
-    #[track_caller]
-    fn from_mio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
-        Ok(TcpStream {
-            source: Source::new(stream)?,
-        })
-    }
-
-    /// Reads some bytes into `buffer` and returns how many; `Ok(0)` means the peer closed its
-    /// writing side (or `buffer` is empty).
-    pub async fn read(&self, buffer: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| stream::poll_read(&self.source, cx, buffer)).await
-    }
-
-    /// Reads exactly `buffer.len()` bytes.
-    ///
-    /// # Errors
-    ///
-    /// `UnexpectedEof` if the peer closes first.
-    pub async fn read_exact(&self, buffer: &mut [u8]) -> io::Result<()> {
-        stream::read_exact(
-            |cx, buffer| stream::poll_read(&self.source, cx, buffer),
-            buffer,
-        )
-        .await
-    }
-
     /// Reads bytes without consuming them: the next read returns them again.
     pub async fn peek(&self, buffer: &mut [u8]) -> io::Result<usize> {
         self.source
             .io(Direction::Read, |stream| stream.peek(buffer))
             .await
-    }
-
-    /// Writes some bytes from `data` and returns how many.
-    pub async fn write(&self, data: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| stream::poll_write(&self.source, cx, data)).await
-    }
-
-    /// Writes all of `data`.
-    pub async fn write_all(&self, data: &[u8]) -> io::Result<()> {
-        stream::write_all(|cx, data| stream::poll_write(&self.source, cx, data), data).await
-    }
-
-    /// Shuts down reading, writing or both. After `Shutdown::Write` the peer reads end-of-stream
-    /// and a write here fails with `BrokenPipe`; after `Shutdown::Read` reads return `Ok(0)`.
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.source.get_ref().shutdown(how)
     }
 
     /// Enables or disables Nagle's algorithm (`TCP_NODELAY`).
@@ -226,94 +214,5 @@ impl TcpStream {
     /// Whether `TCP_NODELAY` is set.
     pub fn nodelay(&self) -> io::Result<bool> {
         self.source.get_ref().nodelay()
-    }
-
-    /// This end's address.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.source.get_ref().local_addr()
-    }
-
-    /// The peer's address.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.source.get_ref().peer_addr()
-    }
-
-    /// Splits the stream into a reading and a writing half that two tasks can own at once.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use evloop::net::{TcpListener, TcpStream};
-    ///
-    /// evloop::run(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0")?;
-    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
-    ///     let (server, _) = listener.accept().await?;
-    ///     let (mut reader, mut writer) = server.into_split();
-    ///     // An echo: one task reads, another writes.
-    ///     let echo = evloop::spawn(async move {
-    ///         let mut buffer = [0; 4];
-    ///         reader.read_exact(&mut buffer).await?;
-    ///         writer.write_all(&buffer).await
-    ///     });
-    ///     client.write_all(b"ping").await?;
-    ///     let mut reply = [0; 4];
-    ///     client.read_exact(&mut reply).await?;
-    ///     assert_eq!(&reply, b"ping");
-    ///     echo.await.unwrap()
-    /// })
-    /// .unwrap();
-    /// ```
-    pub fn into_split(self) -> (ReadHalf<TcpStream>, WriteHalf<TcpStream>) {
-        stream::split(self)
-    }
-}
-
-impl SplitStream for TcpStream {
-    fn poll_read_half(&self, cx: &mut Context<'_>, buffer: &mut [u8]) -> Poll<io::Result<usize>> {
-        stream::poll_read(&self.source, cx, buffer)
-    }
-    fn poll_write_half(&self, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
-        stream::poll_write(&self.source, cx, data)
-    }
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.shutdown(Shutdown::Write)
-    }
-}
-
-impl AsyncRead for TcpStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buffer: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        stream::poll_read(&self.source, cx, buffer)
-    }
-}
-
-impl AsyncWrite for TcpStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        data: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        stream::poll_write(&self.source, cx, data)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.shutdown(Shutdown::Write))
-    }
-}
-
-impl fmt::Debug for TcpStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TcpStream")
-            .field("local_addr", &self.local_addr().ok())
-            .field("peer_addr", &self.peer_addr().ok())
-            .finish()
     }
 }

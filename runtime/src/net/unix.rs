@@ -4,18 +4,13 @@
 #![forbid(unsafe_code)]
 
 use std::fmt;
-use std::future::poll_fn;
-use std::io;
+use std::io::{self, Read, Write};
 use std::net::Shutdown;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use futures_io::{AsyncRead, AsyncWrite};
 
 use super::accept::AcceptBackoff;
-use super::stream::{self, ReadHalf, SplitStream, WriteHalf};
+use super::stream::{self, Stream, StreamSocket};
 use crate::io::source::Source;
 use crate::io::Direction;
 
@@ -105,12 +100,51 @@ impl fmt::Debug for UnixListener {
     }
 }
 
-/// A Unix stream connection. Same operations as [`TcpStream`](super::TcpStream).
-pub struct UnixStream {
-    source: Source<mio::net::UnixStream>,
+/// A Unix stream connection: a [`Stream`] over a Unix socket. Reading, writing, splitting and
+/// the `futures-io` traits are [`Stream`]'s; connecting and pairs are below.
+///
+/// # Examples
+///
+/// ```
+/// use evloop::net::UnixStream;
+///
+/// evloop::run(async {
+///     let (left, right) = UnixStream::pair()?;
+///     let (mut reader, mut writer) = right.into_split();
+///     writer.write_all(b"ping").await?;
+///     let mut echoed = [0; 4];
+///     left.read_exact(&mut echoed).await?;
+///     left.write_all(&echoed).await?;
+///     reader.read_exact(&mut echoed).await?;
+///     assert_eq!(&echoed, b"ping");
+///     Ok::<(), std::io::Error>(())
+/// })
+/// .unwrap();
+/// ```
+pub type UnixStream = Stream<std::os::unix::net::UnixStream>;
+
+impl StreamSocket for std::os::unix::net::UnixStream {
+    type Addr = SocketAddr;
+    type Io = mio::net::UnixStream;
+    const NAME: &'static str = "UnixStream";
+    fn read(io: &Self::Io, buffer: &mut [u8]) -> io::Result<usize> {
+        (&*io).read(buffer)
+    }
+    fn write(io: &Self::Io, data: &[u8]) -> io::Result<usize> {
+        (&*io).write(data)
+    }
+    fn shutdown(io: &Self::Io, how: Shutdown) -> io::Result<()> {
+        io.shutdown(how)
+    }
+    fn local_addr(io: &Self::Io) -> io::Result<SocketAddr> {
+        io.local_addr()
+    }
+    fn peer_addr(io: &Self::Io) -> io::Result<SocketAddr> {
+        io.peer_addr()
+    }
 }
 
-impl UnixStream {
+impl Stream<std::os::unix::net::UnixStream> {
     /// Connects to the socket at `path`.
     ///
     /// # Panics
@@ -155,103 +189,6 @@ impl UnixStream {
     pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
         stream.set_nonblocking(true)?;
         UnixStream::from_mio(mio::net::UnixStream::from_std(stream))
-    }
-
-    #[track_caller]
-    fn from_mio(stream: mio::net::UnixStream) -> io::Result<UnixStream> {
-        Ok(UnixStream {
-            source: Source::new(stream)?,
-        })
-    }
-
-    /// Reads some bytes; `Ok(0)` means the peer closed its side.
-    pub async fn read(&self, buffer: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| stream::poll_read(&self.source, cx, buffer)).await
-    }
-
-    /// Reads exactly `buffer.len()` bytes.
-    pub async fn read_exact(&self, buffer: &mut [u8]) -> io::Result<()> {
-        stream::read_exact(
-            |cx, buffer| stream::poll_read(&self.source, cx, buffer),
-            buffer,
-        )
-        .await
-    }
-
-    /// Writes some bytes and returns how many.
-    pub async fn write(&self, data: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| stream::poll_write(&self.source, cx, data)).await
-    }
-
-    /// Writes all of `data`.
-    pub async fn write_all(&self, data: &[u8]) -> io::Result<()> {
-        stream::write_all(|cx, data| stream::poll_write(&self.source, cx, data), data).await
-    }
-
-    /// Shuts down reading, writing or both.
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.source.get_ref().shutdown(how)
-    }
-
-    /// This end's address.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.source.get_ref().local_addr()
-    }
-
-    /// The peer's address.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.source.get_ref().peer_addr()
-    }
-
-    /// Splits the stream into halves that two tasks can own at once.
-    pub fn into_split(self) -> (ReadHalf<UnixStream>, WriteHalf<UnixStream>) {
-        stream::split(self)
-    }
-}
-
-impl SplitStream for UnixStream {
-    fn poll_read_half(&self, cx: &mut Context<'_>, buffer: &mut [u8]) -> Poll<io::Result<usize>> {
-        stream::poll_read(&self.source, cx, buffer)
-    }
-    fn poll_write_half(&self, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
-        stream::poll_write(&self.source, cx, data)
-    }
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.shutdown(Shutdown::Write)
-    }
-}
-
-impl AsyncRead for UnixStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buffer: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        stream::poll_read(&self.source, cx, buffer)
-    }
-}
-
-impl AsyncWrite for UnixStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        data: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        stream::poll_write(&self.source, cx, data)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.shutdown(Shutdown::Write))
-    }
-}
-
-impl fmt::Debug for UnixStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UnixStream").finish_non_exhaustive()
     }
 }
 
