@@ -54,8 +54,6 @@ fn is_in_progress(error: &io::Error) -> bool {
 
 mod sealed {
     pub trait Sealed {}
-    impl Sealed for std::net::TcpStream {}
-    impl Sealed for std::os::unix::net::UnixStream {}
 }
 
 /// A kind of stream socket that a [`Stream`] can carry: std's `TcpStream` (TCP) or
@@ -78,6 +76,49 @@ pub trait StreamSocket: sealed::Sealed + Sized {
     #[doc(hidden)]
     fn peer_addr(io: &Self::Io) -> io::Result<Self::Addr>;
 }
+
+/// Implements [`StreamSocket`] for a std socket type whose mio twin has the same methods
+/// (`Read` and `Write` for a shared reference, `shutdown`, `local_addr`, `peer_addr`). TCP's and
+/// Unix's both do, so a macro says it once instead of two impls saying it twice.
+macro_rules! stream_socket {
+    ($socket:ty, io: $io:ty, address: $address:ty, name: $name:literal) => {
+        impl sealed::Sealed for $socket {}
+
+        impl StreamSocket for $socket {
+            type Addr = $address;
+            type Io = $io;
+            const NAME: &'static str = $name;
+            fn read(io: &$io, buffer: &mut [u8]) -> io::Result<usize> {
+                io::Read::read(&mut &*io, buffer)
+            }
+            fn write(io: &$io, data: &[u8]) -> io::Result<usize> {
+                io::Write::write(&mut &*io, data)
+            }
+            fn shutdown(io: &$io, how: Shutdown) -> io::Result<()> {
+                io.shutdown(how)
+            }
+            fn local_addr(io: &$io) -> io::Result<$address> {
+                io.local_addr()
+            }
+            fn peer_addr(io: &$io) -> io::Result<$address> {
+                io.peer_addr()
+            }
+        }
+    };
+}
+
+stream_socket!(
+    std::net::TcpStream,
+    io: mio::net::TcpStream,
+    address: std::net::SocketAddr,
+    name: "TcpStream"
+);
+stream_socket!(
+    std::os::unix::net::UnixStream,
+    io: mio::net::UnixStream,
+    address: std::os::unix::net::SocketAddr,
+    name: "UnixStream"
+);
 
 /// A connected byte stream: [`TcpStream`](super::TcpStream) or
 /// [`UnixStream`](super::UnixStream), whose pages list what each kind adds (connecting, options).

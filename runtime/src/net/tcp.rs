@@ -3,11 +3,11 @@
 #![forbid(unsafe_code)]
 
 use std::fmt;
-use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
 
 use super::accept::AcceptBackoff;
-use super::stream::{self, Stream, StreamSocket};
+use super::stream::{self, Stream};
 use super::{resolve, with_address};
 use crate::io::source::Source;
 use crate::io::Direction;
@@ -123,27 +123,6 @@ impl fmt::Debug for TcpListener {
 /// .unwrap();
 /// ```
 pub type TcpStream = Stream<std::net::TcpStream>;
-
-impl StreamSocket for std::net::TcpStream {
-    type Addr = SocketAddr;
-    type Io = mio::net::TcpStream;
-    const NAME: &'static str = "TcpStream";
-    fn read(io: &Self::Io, buffer: &mut [u8]) -> io::Result<usize> {
-        (&*io).read(buffer)
-    }
-    fn write(io: &Self::Io, data: &[u8]) -> io::Result<usize> {
-        (&*io).write(data)
-    }
-    fn shutdown(io: &Self::Io, how: Shutdown) -> io::Result<()> {
-        io.shutdown(how)
-    }
-    fn local_addr(io: &Self::Io) -> io::Result<SocketAddr> {
-        io.local_addr()
-    }
-    fn peer_addr(io: &Self::Io) -> io::Result<SocketAddr> {
-        io.peer_addr()
-    }
-}
 
 impl Stream<std::net::TcpStream> {
     /// Connects to the first of `address`'s resolved addresses that accepts.

@@ -4,13 +4,12 @@
 #![forbid(unsafe_code)]
 
 use std::fmt;
-use std::io::{self, Read, Write};
-use std::net::Shutdown;
+use std::io;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
 use super::accept::AcceptBackoff;
-use super::stream::{self, Stream, StreamSocket};
+use super::stream::{self, Stream};
 use crate::io::source::Source;
 use crate::io::Direction;
 
@@ -122,27 +121,6 @@ impl fmt::Debug for UnixListener {
 /// .unwrap();
 /// ```
 pub type UnixStream = Stream<std::os::unix::net::UnixStream>;
-
-impl StreamSocket for std::os::unix::net::UnixStream {
-    type Addr = SocketAddr;
-    type Io = mio::net::UnixStream;
-    const NAME: &'static str = "UnixStream";
-    fn read(io: &Self::Io, buffer: &mut [u8]) -> io::Result<usize> {
-        (&*io).read(buffer)
-    }
-    fn write(io: &Self::Io, data: &[u8]) -> io::Result<usize> {
-        (&*io).write(data)
-    }
-    fn shutdown(io: &Self::Io, how: Shutdown) -> io::Result<()> {
-        io.shutdown(how)
-    }
-    fn local_addr(io: &Self::Io) -> io::Result<SocketAddr> {
-        io.local_addr()
-    }
-    fn peer_addr(io: &Self::Io) -> io::Result<SocketAddr> {
-        io.peer_addr()
-    }
-}
 
 impl Stream<std::os::unix::net::UnixStream> {
     /// Connects to the socket at `path`.
