@@ -8,6 +8,12 @@
 //! register a timer or a socket, and so re-enter this struct.
 //!
 //! The loop itself, which calls these operations in order, is in `run_loop.rs`.
+//!
+//! **Following one task.** Its life starts and ends here: [`Local::spawn`] allocates it
+//! (`task/refs.rs` `NewTask::allocate`, the memory in `task/cell.rs`), [`Local::link`] lists and
+//! queues it, [`Local::run_ready_tasks`] pops it and runs one step (`Queued::run`, `task/refs.rs`),
+//! a wake comes back through [`schedule`] at the bottom of this file, and `finish_step` unlinks a
+//! task whose future is gone. The state word those steps agree through is `task/state.rs`.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
