@@ -100,7 +100,7 @@ pub use compose::{
 pub use debug::tasks;
 pub use runtime::{
     run, run_in_executor, spawn, spawn_named, Builder, CallbackHandle, ConcurrentFuture, Handle,
-    Runtime, RuntimeClosed,
+    LocalSpawner, Runtime, RuntimeClosed,
 };
 pub use task::{AbortHandle, JoinError, JoinHandle, TaskId};
 pub use yield_now::yield_now;

@@ -5,18 +5,24 @@
 //! only at futures that reported progress: a completion costs O(1) whatever the number of
 //! futures. The thread sleeps in between through `park::wait_on_thread`, the same mechanism as
 //! `PoolFuture::result`.
+//!
+//! The same value is also a `futures_core::Stream`, for a task on a loop: there it must not block,
+//! so the stream waits like any future (and its timeout is a loop timer, started on first poll).
 
 #![forbid(unsafe_code)]
 
 use std::fmt;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
+
+use futures_core::Stream;
 
 use super::PoolFuture;
 use crate::park::{refuse_on_a_loop, wait_on_thread};
 use crate::ready_set::ReadySet;
-use crate::time::Elapsed;
+use crate::time::{sleep_until, Elapsed, Sleep};
 
 /// Yields each future once it is done, in completion order, blocking the calling thread in
 /// between. With a `timeout`, the iteration ends with an [`Elapsed`] error if not every future
@@ -58,6 +64,7 @@ pub fn as_completed<T>(
         futures,
         deadline: timeout.and_then(|timeout| Instant::now().checked_add(timeout)),
         timed_out: false,
+        timer: None,
     }
 }
 
@@ -68,6 +75,8 @@ pub struct AsCompleted<T> {
     remaining: usize,
     deadline: Option<Instant>,
     timed_out: bool,
+    /// The deadline as a loop timer, once the stream form was polled.
+    timer: Option<Sleep>,
 }
 
 impl<T> AsCompleted<T> {
@@ -139,6 +148,63 @@ impl<T> Iterator for AsCompleted<T> {
     fn next(&mut self) -> Option<Self::Item> {
         self.next_indexed()
             .map(|next| next.map(|(_, future)| future))
+    }
+}
+
+/// The loop's form of the iteration: each future once it is done, then `Err(Elapsed)` once if the
+/// timeout passes first. Poll it from a task on an evloop loop (the timeout is a loop timer).
+///
+/// `AsCompleted` is both an `Iterator` and a `Stream`, so name the trait when a method exists in
+/// both: `StreamExt::next(&mut it)` waits, `it.next()` would block the loop (and panics there).
+///
+/// # Examples
+///
+/// ```
+/// use futures_util::StreamExt;
+/// use evloop::blocking::{as_completed, ThreadPoolExecutor};
+///
+/// let pool = ThreadPoolExecutor::new(2);
+/// let futures = vec![pool.submit(|| 1), pool.submit(|| 2)];
+/// let total = evloop::run(async {
+///     let mut done = as_completed(futures, None);
+///     let mut total = 0;
+///     while let Some(finished) = StreamExt::next(&mut done).await {
+///         total += finished.unwrap().await.unwrap();
+///     }
+///     total
+/// });
+/// assert_eq!(total, 3);
+/// ```
+impl<T> Stream for AsCompleted<T> {
+    type Item = Result<PoolFuture<T>, Elapsed>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if this.remaining == 0 || this.timed_out {
+            return Poll::Ready(None);
+        }
+        if let Poll::Ready(index) = this.poll_next_done(cx) {
+            this.remaining -= 1;
+            let future = this.futures[index].take().expect("yielded once");
+            return Poll::Ready(Some(Ok(future)));
+        }
+        if let Some(deadline) = this.deadline {
+            let timer = this
+                .timer
+                .get_or_insert_with(|| sleep_until(deadline.into()));
+            if Pin::new(timer).poll(cx).is_ready() {
+                this.timed_out = true;
+                return Poll::Ready(Some(Err(Elapsed::new())));
+            }
+        }
+        Poll::Pending
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        // With a timeout, `Elapsed` may come instead of the rest: never more items in all.
+        let most = if self.timed_out { 0 } else { self.remaining };
+        let least = if self.deadline.is_some() { 0 } else { most };
+        (least, Some(most))
     }
 }
 

@@ -21,6 +21,7 @@ mod unix;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 
+pub use accept::{Incoming, Listener};
 pub use stream::{ReadHalf, Stream, StreamSocket, WriteHalf};
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;

@@ -3,10 +3,12 @@
 #![forbid(unsafe_code)]
 
 use std::fmt;
+use std::future::poll_fn;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::task::{Context, Poll};
 
-use super::accept::AcceptBackoff;
+use super::accept::{AcceptBackoff, Listener};
 use super::stream::{self, Stream};
 use super::{resolve, with_address};
 use crate::io::source::Source;
@@ -79,16 +81,22 @@ impl TcpListener {
     /// server loop that logs errors and calls `accept` again does not spin the CPU, and serves
     /// again once descriptors free up (`net/accept.rs`).
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (stream, peer) = self
-            .backoff
-            .accept(&self.source, |listener| listener.accept())
-            .await?;
-        Ok((TcpStream::from_mio(stream)?, peer))
+        poll_fn(|cx| self.poll_accept(cx)).await
     }
 
     /// The address the listener is bound to.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.source.get_ref().local_addr()
+    }
+}
+
+impl Listener for TcpListener {
+    type Connection = TcpStream;
+    type Addr = SocketAddr;
+
+    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        self.backoff
+            .poll_accept(&self.source, cx, |listener| listener.accept())
     }
 }
 

@@ -4,11 +4,13 @@
 #![forbid(unsafe_code)]
 
 use std::fmt;
+use std::future::poll_fn;
 use std::io;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
+use std::task::{Context, Poll};
 
-use super::accept::AcceptBackoff;
+use super::accept::{AcceptBackoff, Listener};
 use super::stream::{self, Stream};
 use crate::io::source::Source;
 use crate::io::Direction;
@@ -78,16 +80,22 @@ impl UnixListener {
     /// The OS's error; out of descriptors, the next `accept` backs off first, as
     /// [`TcpListener::accept`](super::TcpListener::accept) does.
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        let (stream, address) = self
-            .backoff
-            .accept(&self.source, |listener| listener.accept())
-            .await?;
-        Ok((UnixStream::from_mio(stream)?, address))
+        poll_fn(|cx| self.poll_accept(cx)).await
     }
 
     /// The path the listener is bound to.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.source.get_ref().local_addr()
+    }
+}
+
+impl Listener for UnixListener {
+    type Connection = UnixStream;
+    type Addr = SocketAddr;
+
+    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
+        self.backoff
+            .poll_accept(&self.source, cx, |listener| listener.accept())
     }
 }
 

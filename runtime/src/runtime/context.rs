@@ -74,6 +74,15 @@ pub(crate) fn with_local<R>(f: impl FnOnce(&Local) -> R) -> Option<R> {
         .flatten()
 }
 
+/// The current runtime's loop-thread half, for a value that must find it again later (a
+/// `LocalSpawner`); it keeps a weak reference, since the runtime may go first.
+pub(crate) fn current_local() -> Option<Rc<Local>> {
+    CURRENT
+        .try_with(|current| current.borrow().clone())
+        .ok()
+        .flatten()
+}
+
 /// Whether the calling thread is running an evloop loop (the rule for calls that block their
 /// thread: `park::refuse_on_a_loop`).
 pub(crate) fn is_a_loop_thread() -> bool {

@@ -225,8 +225,13 @@ impl Handle {
         ConcurrentFuture::new(self.spawn(future))
     }
 
+    /// Whether the runtime has shut down (it refuses everything submitted from now on).
+    pub(super) fn is_closed(&self) -> bool {
+        self.shared.is_closed()
+    }
+
     /// Spawns `future`; `Err` carries a handle to the cancelled task if the runtime refused it.
-    fn submit<F>(
+    pub(super) fn submit<F>(
         &self,
         future: F,
         origin: Origin,

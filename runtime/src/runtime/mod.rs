@@ -15,6 +15,7 @@ mod handle;
 mod local;
 mod run_loop;
 mod shared;
+mod spawner;
 
 use std::future::Future;
 use std::io;
@@ -29,6 +30,7 @@ pub use handle::{CallbackHandle, Handle, RuntimeClosed};
 pub(crate) use local::schedule;
 pub(crate) use local::Local;
 pub(crate) use shared::{LoopToken, Shared};
+pub use spawner::LocalSpawner;
 
 use crate::blocking::PoolFuture;
 use crate::task::{JoinHandle, Origin};

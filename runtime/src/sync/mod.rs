@@ -55,7 +55,7 @@ pub use event::{Event, EventWait};
 pub use mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard};
 pub use queue::{
     GenericQueue, LifoQueue, PriorityQueue, Queue, QueueGet, QueueJoin, QueuePut, QueueShutDown,
-    TaskDoneError, TryGetError, TryPutError,
+    QueueStream, TaskDoneError, TryGetError, TryPutError,
 };
 pub use semaphore::{
     Acquire, BoundedAcquire, BoundedPermit, BoundedSemaphore, NoPermits, OwnedSemaphorePermit,

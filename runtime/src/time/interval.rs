@@ -5,6 +5,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use futures_core::Stream;
+
 use super::{sleep_until, Instant, Sleep};
 
 /// Creates an [`Interval`] whose first tick completes at once and the following ones every
@@ -69,6 +71,30 @@ impl Interval {
     /// The period between ticks.
     pub fn period(&self) -> Duration {
         self.period
+    }
+}
+
+/// The ticks as a `futures_core::Stream` that never ends: each item is the instant the tick was
+/// scheduled for, as [`Interval::tick`] returns.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use futures_util::StreamExt;
+/// use evloop::time::{self, interval};
+///
+/// evloop::run(async {
+///     time::pause(); // virtual time: three ticks without waiting
+///     let ticks: Vec<_> = interval(Duration::from_secs(10)).take(3).collect().await;
+///     assert_eq!(ticks[2] - ticks[0], Duration::from_secs(20));
+/// });
+/// ```
+impl Stream for Interval {
+    type Item = Instant;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Instant>> {
+        self.poll_tick(cx).map(Some)
     }
 }
 

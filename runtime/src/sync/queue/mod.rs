@@ -51,7 +51,7 @@ mod errors;
 mod waiting;
 
 pub use errors::{QueueShutDown, TaskDoneError, TryGetError, TryPutError};
-pub use waiting::{QueueGet, QueueJoin, QueuePut};
+pub use waiting::{QueueGet, QueueJoin, QueuePut, QueueStream};
 
 use super::buffer::{Buffer, Fifo, Lifo, Priority};
 use super::wait_queue::{change_then_wake, WaitQueue, Wakers};
@@ -184,6 +184,32 @@ impl<T, B: Buffer<T>> GenericQueue<T, B> {
             queue: self,
             item: Some(item),
             key: None,
+        }
+    }
+
+    /// The items as a `futures_core::Stream`: each in turn, as [`get`](Self::get) returns it,
+    /// until the queue is shut down and drained (`async for item in queue`, with a stop).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_util::StreamExt;
+    /// use evloop::sync::Queue;
+    ///
+    /// evloop::run(async {
+    ///     let queue = Queue::new(0);
+    ///     for n in 1..=3 {
+    ///         queue.put_nowait(n).unwrap();
+    ///     }
+    ///     queue.shutdown(); // getters drain what is left, then the stream ends
+    ///     let items: Vec<i32> = queue.stream().collect().await;
+    ///     assert_eq!(items, [1, 2, 3]);
+    /// });
+    /// ```
+    pub fn stream(&self) -> QueueStream<'_, T, B> {
+        QueueStream {
+            queue: self,
+            get: None,
         }
     }
 

@@ -1,11 +1,13 @@
 //! The futures a queue's callers await: [`QueuePut`], [`QueueGet`] and [`QueueJoin`]. Each polls
 //! under the queue's lock, takes what was promised to it (`mod.rs`: "Hand-offs by promise"), and
-//! on `Drop` passes an unused promise on, so that a cancelled put or get loses nothing.
+//! on `Drop` passes an unused promise on, so that a cancelled put or get loses nothing. Last, the
+//! stream of items, [`QueueStream`]: a `get` after another.
 
+use futures_core::Stream;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use super::{GenericQueue, QueueShutDown};
 use crate::coop;
@@ -217,6 +219,38 @@ impl<T, B: Buffer<T>> fmt::Debug for QueueJoin<'_, T, B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("QueueJoin")
             .field("queued", &self.key.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The items of a queue as a `futures_core::Stream` (see
+/// [`GenericQueue::stream`](super::GenericQueue::stream)): each item in turn, as `get` returns
+/// it, ending once the queue is shut down and drained.
+///
+/// Dropping the stream while it waits is dropping a `get`: no item is lost.
+#[must_use = "streams do nothing unless polled"]
+pub struct QueueStream<'a, T, B: Buffer<T>> {
+    pub(super) queue: &'a GenericQueue<T, B>,
+    /// The `get` under way, between polls.
+    pub(super) get: Option<QueueGet<'a, T, B>>,
+}
+
+impl<T, B: Buffer<T>> Stream for QueueStream<'_, T, B> {
+    type Item = T;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let queue = self.queue;
+        let get = self.get.get_or_insert_with(|| queue.get());
+        let item = ready!(Pin::new(get).poll(cx));
+        self.get = None;
+        Poll::Ready(item.ok())
+    }
+}
+
+impl<T, B: Buffer<T>> fmt::Debug for QueueStream<'_, T, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("QueueStream")
+            .field("waiting", &self.get.is_some())
             .finish_non_exhaustive()
     }
 }
