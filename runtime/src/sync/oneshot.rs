@@ -67,6 +67,25 @@ enum Value<T> {
 }
 
 /// The promise side: sets the value once. Clone it to let several tasks or threads race to set it.
+///
+/// # Examples
+///
+/// ```
+/// use evloop::sync::oneshot;
+///
+/// evloop::run(async {
+///     let (promise, future) = oneshot::channel();
+///     let racers: Vec<_> = (1..=3)
+///         .map(|n| {
+///             let promise = promise.clone();
+///             std::thread::spawn(move || promise.send(n).is_ok())
+///         })
+///         .collect();
+///     let winners = racers.into_iter().map(|r| r.join().unwrap()).filter(|&won| won).count();
+///     assert_eq!(winners, 1); // the first to send wins; the others get their value back
+///     assert!((1..=3).contains(&future.await.unwrap()));
+/// });
+/// ```
 pub struct Sender<T> {
     shared: Arc<Mutex<State<T>>>,
 }
@@ -78,6 +97,17 @@ impl<T> Sender<T> {
     ///
     /// The value comes back in [`SendError::AlreadySent`] if a value was sent before, or in
     /// [`SendError::ReceiverGone`] if the receiver was dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evloop::sync::oneshot::{self, SendError};
+    ///
+    /// let (promise, mut future) = oneshot::channel();
+    /// assert!(promise.send("first").is_ok());
+    /// assert_eq!(promise.send("second"), Err(SendError::AlreadySent("second")));
+    /// assert_eq!(future.try_recv(), Ok("first"));
+    /// ```
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
         let waker = {
             let mut state = lock(&self.shared);
@@ -97,6 +127,17 @@ impl<T> Sender<T> {
     }
 
     /// Whether the receiver was dropped (a `send` would fail).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evloop::sync::oneshot;
+    ///
+    /// let (promise, future) = oneshot::channel::<u8>();
+    /// assert!(!promise.is_closed());
+    /// drop(future); // nobody is waiting any more: skip the work
+    /// assert!(promise.is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         !lock(&self.shared).receiver_alive
     }
@@ -139,6 +180,18 @@ impl<T> fmt::Debug for Sender<T> {
 
 /// The future side: resolves to the value, or to [`RecvError`] if every sender was dropped
 /// without sending.
+///
+/// # Examples
+///
+/// ```
+/// use evloop::sync::oneshot;
+///
+/// evloop::run(async {
+///     let (promise, future) = oneshot::channel::<u8>();
+///     drop(promise); // a broken promise: the receiver learns that nothing will come
+///     assert!(future.await.is_err());
+/// });
+/// ```
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Receiver<T> {
     shared: Arc<Mutex<State<T>>>,
@@ -151,6 +204,18 @@ impl<T> Receiver<T> {
     ///
     /// [`TryRecvError::Empty`] if nothing was sent yet, [`TryRecvError::Closed`] if nothing ever
     /// will be (every sender is gone, or the value was already received).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evloop::sync::oneshot::{self, TryRecvError};
+    ///
+    /// let (promise, mut future) = oneshot::channel();
+    /// assert_eq!(future.try_recv(), Err(TryRecvError::Empty));
+    /// promise.send(7).unwrap();
+    /// assert_eq!(future.try_recv(), Ok(7));
+    /// assert_eq!(future.try_recv(), Err(TryRecvError::Closed)); // taken already
+    /// ```
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let mut state = lock(&self.shared);
         match std::mem::replace(&mut state.value, Value::Received) {
@@ -176,6 +241,20 @@ impl<T> Receiver<T> {
     /// # Panics
     ///
     /// On an evloop loop thread, which would stop the loop while it waits: `.await` there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evloop::sync::oneshot;
+    ///
+    /// let (promise, future) = oneshot::channel();
+    /// let waiter = std::thread::spawn(move || future.recv_blocking());
+    /// evloop::run(async move {
+    ///     let task = evloop::spawn(async { 40 + 2 });
+    ///     promise.send(task.await.unwrap()).unwrap(); // a task answers a plain thread
+    /// });
+    /// assert_eq!(waiter.join().unwrap(), Ok(42));
+    /// ```
     pub fn recv_blocking(mut self) -> Result<T, RecvError> {
         crate::park::block_plain_thread(
             &mut self,
@@ -234,6 +313,19 @@ impl<T> fmt::Debug for Receiver<T> {
 }
 
 /// Why [`Sender::send`] failed; the value comes back.
+///
+/// # Examples
+///
+/// ```
+/// use evloop::sync::oneshot::{self, SendError};
+///
+/// let (promise, future) = oneshot::channel();
+/// drop(future);
+/// match promise.send(String::from("report")) {
+///     Err(SendError::ReceiverGone(report)) => assert_eq!(report, "report"), // not lost
+///     other => panic!("unexpected: {other:?}"),
+/// }
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub enum SendError<T> {
     /// A value was sent before (asyncio's `InvalidStateError`).
@@ -244,6 +336,16 @@ pub enum SendError<T> {
 
 impl<T> SendError<T> {
     /// The value that was not sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evloop::sync::oneshot;
+    ///
+    /// let (promise, _future) = oneshot::channel();
+    /// promise.send(1).unwrap();
+    /// assert_eq!(promise.send(2).unwrap_err().into_inner(), 2);
+    /// ```
     pub fn into_inner(self) -> T {
         match self {
             SendError::AlreadySent(value) | SendError::ReceiverGone(value) => value,
@@ -272,6 +374,17 @@ impl<T> fmt::Display for SendError<T> {
 impl<T> std::error::Error for SendError<T> {}
 
 /// The error of awaiting a [`Receiver`] whose senders were all dropped without sending.
+///
+/// # Examples
+///
+/// ```
+/// use evloop::sync::oneshot;
+///
+/// let (promise, future) = oneshot::channel::<()>();
+/// drop(promise);
+/// let error = future.recv_blocking().unwrap_err();
+/// assert!(error.to_string().contains("dropped"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecvError(());
 
@@ -284,6 +397,17 @@ impl fmt::Display for RecvError {
 impl std::error::Error for RecvError {}
 
 /// The error of [`Receiver::try_recv`].
+///
+/// # Examples
+///
+/// ```
+/// use evloop::sync::oneshot::{self, TryRecvError};
+///
+/// let (promise, mut future) = oneshot::channel::<u8>();
+/// assert_eq!(future.try_recv(), Err(TryRecvError::Empty)); // not yet: ask again later
+/// drop(promise);
+/// assert_eq!(future.try_recv(), Err(TryRecvError::Closed)); // never
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TryRecvError {
     /// Nothing sent yet.
