@@ -4,6 +4,23 @@
 //! cargo run --release --example echo_server            # listens on 127.0.0.1:7878
 //! cargo run --release --example echo_client             # in another terminal
 //! ```
+//!
+//! This server echoes bytes as they come. A line protocol (asyncio's `reader.readline()`) needs
+//! no evloop method: evloop's streams and their halves implement `futures-io`'s `AsyncRead`, so
+//! futures-util's `BufReader` and `AsyncBufReadExt` read lines from them
+//! (`runtime/tests/ecosystem.rs` tests exactly this):
+//!
+//! ```ignore
+//! use futures_util::io::{AsyncBufReadExt, BufReader};
+//!
+//! let (reader, mut writer) = stream.into_split();
+//! let mut lines = BufReader::new(reader);
+//! let mut line = String::new();
+//! while lines.read_line(&mut line).await? > 0 {   // the newline is kept, as in asyncio
+//!     writer.write_all(line.as_bytes()).await?;
+//!     line.clear();
+//! }
+//! ```
 
 use evloop::net::{TcpListener, TcpStream};
 

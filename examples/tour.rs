@@ -15,7 +15,7 @@
 //! the DESIGN.md section that explains them, so that you can go from using a feature to reading
 //! how it works (DESIGN.md §18 lists every file in reading order).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -310,8 +310,8 @@ async fn synchronisation() {
     );
     // 10 "API calls", at most 2 at a time.
     let limit = Rc::new(evloop::sync::Semaphore::new(2));
-    let running = Rc::new(std::cell::Cell::new(0));
-    let peak = Rc::new(std::cell::Cell::new(0));
+    let running = Rc::new(Cell::new(0));
+    let peak = Rc::new(Cell::new(0));
     let start_line = Rc::new(evloop::sync::Event::new());
     let calls: Vec<_> = (0..10)
         .map(|_| {
@@ -361,10 +361,51 @@ async fn synchronisation() {
     println!("  from a thread through Queue(2): {}", words.join(" "));
 }
 
-/// Chapter 9 runs on runtimes of its own: one in debug mode, one with a paused clock.
+/// Code written for the ecosystem's traits, not for evloop: a library that spawns through
+/// `futures-task`, and `futures-core` streams driven with futures-util's combinators.
+async fn ecosystem() {
+    use futures_util::task::LocalSpawnExt;
+    use futures_util::StreamExt;
+
+    chapter(
+        "9. The ecosystem's traits: a spawner for libraries, streams for combinators",
+        "runtime/spawner.rs, net/accept.rs, sync/queue/waiting.rs; DESIGN.md §11, §14",
+    );
+    // A "library" that only knows `futures_task::LocalSpawn`, handed evloop's spawner.
+    fn start_heartbeat(spawner: &impl futures_util::task::LocalSpawn, beats: Rc<Cell<u32>>) {
+        spawner
+            .spawn_local(async move {
+                let mut ticks = interval(Duration::from_millis(1)).take(3); // a Stream of ticks
+                while ticks.next().await.is_some() {
+                    beats.set(beats.get() + 1);
+                }
+            })
+            .expect("the runtime is running");
+    }
+    let beats = Rc::new(Cell::new(0));
+    start_heartbeat(&evloop::LocalSpawner::current(), beats.clone());
+
+    // A queue is a Stream of its items until it is shut down and drained.
+    let queue = evloop::sync::Queue::new(0);
+    for word in ["streams", "and", "spawners"] {
+        queue.put_nowait(word).unwrap();
+    }
+    queue.shutdown();
+    let words: Vec<&str> = queue.stream().collect().await;
+    while beats.get() < 3 {
+        sleep(Duration::from_millis(1)).await; // the heartbeat task runs meanwhile
+    }
+    println!(
+        "  a library spawned through LocalSpawn: {} heartbeats; a queue as a stream: {}",
+        beats.get(),
+        words.join(" ")
+    );
+}
+
+/// Chapter 10 runs on runtimes of its own: one in debug mode, one with a paused clock.
 fn debugging() {
     chapter(
-        "9. Seeing inside the loop: named tasks, a dump, a slow poll, virtual time",
+        "10. Seeing inside the loop: named tasks, a dump, a slow poll, virtual time",
         "task/record.rs, debug/monitor.rs, debug/dump.rs, time/clock.rs; DESIGN.md §5-6",
     );
     // Debug mode (EVLOOP_DEBUG=1 turns it on for any program): every task is listed in the dump
@@ -440,6 +481,7 @@ fn main() {
         networking().await;
         composing().await;
         synchronisation().await;
+        ecosystem().await;
     });
     println!("\nevloop::run returned: every task still alive was cancelled.");
     debugging();
