@@ -24,7 +24,7 @@ use futures_util::io::{AsyncReadExt, AsyncWriteExt};
 fn tls_configs() -> Result<(TlsAcceptor, TlsConnector), Box<dyn Error>> {
     let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])?;
     let certificate: CertificateDer<'static> = certified.cert.der().clone();
-    let key = PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+    let key = PrivateKeyDer::Pkcs8(certified.key_pair.serialize_der().into());
     let provider = Arc::new(rustls::crypto::ring::default_provider());
 
     let server = ServerConfig::builder_with_provider(provider.clone())
