@@ -88,6 +88,7 @@ mod park;
 mod ready_set;
 mod runtime;
 mod shim;
+pub mod signal;
 pub mod sync;
 mod task;
 pub mod time;
