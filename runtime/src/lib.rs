@@ -85,6 +85,7 @@ mod foreign;
 pub mod io;
 pub mod net;
 mod park;
+pub mod process;
 mod ready_set;
 mod runtime;
 mod shim;

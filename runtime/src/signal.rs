@@ -120,6 +120,19 @@ impl Signals {
     /// # Panics
     ///
     /// Outside a runtime: there is no loop to deliver the arrivals to.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evloop::signal::{Signals, SIGTERM, SIGUSR2};
+    ///
+    /// evloop::run(async {
+    ///     let _stop = Signals::new([SIGTERM, SIGUSR2])?; // either one, from now on
+    ///     assert!(Signals::new([libc::SIGKILL]).is_err()); // cannot be caught
+    ///     Ok::<(), std::io::Error>(())
+    /// })
+    /// .unwrap();
+    /// ```
     #[track_caller]
     pub fn new(signals: impl IntoIterator<Item = i32>) -> io::Result<Signals> {
         let signals: Vec<i32> = signals.into_iter().collect();
@@ -150,11 +163,44 @@ impl Signals {
     }
 
     /// Waits for the next arrival and returns its signal number.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evloop::signal::{Signals, SIGHUP};
+    ///
+    /// evloop::run(async {
+    ///     let mut reload = Signals::new([SIGHUP])?;
+    ///     let waiter = evloop::spawn(async move { reload.recv().await });
+    ///     evloop::yield_now().await; // the task waits now
+    ///     // SAFETY: `kill` has no memory-safety preconditions; the process signals itself.
+    ///     unsafe { libc::kill(libc::getpid(), SIGHUP) };
+    ///     assert_eq!(waiter.await.unwrap(), SIGHUP);
+    ///     Ok::<(), std::io::Error>(())
+    /// })
+    /// .unwrap();
+    /// ```
     pub async fn recv(&mut self) -> i32 {
         poll_fn(|cx| self.poll_recv(cx)).await
     }
 
     /// Polls for the next arrival (for hand-written futures).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use evloop::signal::{Signals, SIGUSR1};
+    ///
+    /// evloop::run(async {
+    ///     let mut signals = Signals::new([SIGUSR1])?;
+    ///     // SAFETY: `kill` has no memory-safety preconditions; the process signals itself.
+    ///     unsafe { libc::kill(libc::getpid(), SIGUSR1) };
+    ///     assert_eq!(poll_fn(|cx| signals.poll_recv(cx)).await, SIGUSR1);
+    ///     Ok::<(), std::io::Error>(())
+    /// })
+    /// .unwrap();
+    /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<i32> {
         loop {
             if let Some(signal) = self.arrived.pop_front() {

@@ -12,7 +12,7 @@ mod async_fd;
 mod driver;
 mod reactor;
 pub(crate) mod source;
-mod sys;
+pub(crate) mod sys;
 
 pub use async_fd::Async;
 pub(crate) use driver::{Driver, Unparker};

@@ -1,9 +1,12 @@
-//! The one system call std does not offer: switching an arbitrary descriptor to non-blocking
-//! mode (std has `set_nonblocking` only on its own socket types). Kept apart because it is the
-//! networking code's only `unsafe`.
+//! The two system calls std does not offer: switching an arbitrary descriptor to non-blocking
+//! mode (std has `set_nonblocking` only on its own socket types), and, on Linux, a descriptor
+//! that becomes readable when a child process ends (`pidfd_open`; std's is unstable). Kept apart
+//! because they are the I/O and process code's only `unsafe`.
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
+#[cfg(target_os = "linux")]
+use std::os::fd::{FromRawFd, OwnedFd};
 
 /// Sets `O_NONBLOCK` on `fd`, keeping its other status flags.
 pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
@@ -22,4 +25,22 @@ pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
         return Err(io::Error::last_os_error());
     }
     Ok(())
+}
+
+/// A descriptor that becomes readable when process `pid` (a child of ours) ends: Linux's
+/// `pidfd_open(2)`, 5.3 and later. An older kernel answers `ENOSYS`, which the caller takes as
+/// "watch `SIGCHLD` instead".
+#[cfg(target_os = "linux")]
+pub(crate) fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
+    let pid =
+        libc::pid_t::try_from(pid).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: the system call takes two integers and no pointer; it returns a new descriptor
+    // (close-on-exec, as the kernel always makes a pidfd) or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let fd = libc::c_int::try_from(fd).expect("a descriptor fits in an int");
+    // SAFETY: `fd` was just returned by the kernel, is open, and nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
