@@ -100,7 +100,11 @@ fn kill_ends_a_running_child_and_wait_reaps_it() {
             let status = child.wait().await.unwrap();
             assert_eq!(status.signal(), Some(libc::SIGKILL));
             assert_eq!(child.id(), None, "reaped");
-            assert_eq!(child.wait().await.unwrap(), status, "a second wait is the same");
+            assert_eq!(
+                child.wait().await.unwrap(),
+                status,
+                "a second wait is the same"
+            );
             assert!(!is_our_zombie(pid));
         });
     });
@@ -161,7 +165,7 @@ fn a_child_that_outlives_its_handle_is_still_reaped() {
             let stdin = child.stdin.take().unwrap();
             drop(child); // nobody will wait for it
             drop(stdin); // now it ends
-            // The loop reaps it: wait until it is gone (the loop must keep running for that).
+                         // The loop reaps it: wait until it is gone (the loop must keep running for that).
             while std::path::Path::new(&format!("/proc/{pid}")).exists() {
                 evloop::time::sleep(Duration::from_millis(1)).await;
             }

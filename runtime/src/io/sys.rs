@@ -1,7 +1,8 @@
-//! The two system calls std does not offer: switching an arbitrary descriptor to non-blocking
-//! mode (std has `set_nonblocking` only on its own socket types), and, on Linux, a descriptor
-//! that becomes readable when a child process ends (`pidfd_open`; std's is unstable). Kept apart
-//! because they are the I/O and process code's only `unsafe`.
+//! The system calls std does not offer: switching an arbitrary descriptor to non-blocking mode
+//! (std has `set_nonblocking` only on its own socket types); sending a child any signal (std
+//! sends only `SIGKILL`); and, on Linux, a descriptor that becomes readable when a child process
+//! ends (`pidfd_open`; std's is unstable). Kept apart because they are the I/O and process code's
+//! only `unsafe`.
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
@@ -43,4 +44,15 @@ pub(crate) fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
     let fd = libc::c_int::try_from(fd).expect("a descriptor fits in an int");
     // SAFETY: `fd` was just returned by the kernel, is open, and nothing else owns it.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Sends `signal` to process `pid`.
+pub(crate) fn kill(pid: u32, signal: i32) -> io::Result<()> {
+    let pid =
+        libc::pid_t::try_from(pid).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: `kill` takes two integers and no pointer; failure is reported as -1.
+    if unsafe { libc::kill(pid, signal) } == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }

@@ -625,6 +625,59 @@ impl Child {
         }
     }
 
+    /// Sends `signal` to the child (asyncio's `send_signal`), as `kill(1)` would; a child already
+    /// reaped is left alone (its process id may belong to another process by now).
+    ///
+    /// # Errors
+    ///
+    /// The OS's error: `InvalidInput` for a number that is no signal.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::process::ExitStatusExt;
+    /// use evloop::process::Command;
+    /// use evloop::signal::SIGUSR1;
+    ///
+    /// evloop::run(async {
+    ///     let mut child = Command::new("sleep").arg("60").spawn()?;
+    ///     child.send_signal(SIGUSR1)?; // sleep does not catch it: it ends
+    ///     assert_eq!(child.wait().await?.signal(), Some(SIGUSR1));
+    ///     Ok::<(), std::io::Error>(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn send_signal(&mut self, signal: i32) -> io::Result<()> {
+        match &self.process {
+            Some(process) => crate::io::sys::kill(process.std.id(), signal),
+            None => Ok(()),
+        }
+    }
+
+    /// Asks the child to end: `SIGTERM` (asyncio's `terminate()`); it may catch it and clean up.
+    ///
+    /// # Errors
+    ///
+    /// As for [`send_signal`](Child::send_signal).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::unix::process::ExitStatusExt;
+    /// use evloop::process::Command;
+    ///
+    /// evloop::run(async {
+    ///     let mut child = Command::new("sleep").arg("60").spawn()?;
+    ///     child.terminate()?;
+    ///     assert_eq!(child.wait().await?.signal(), Some(evloop::signal::SIGTERM));
+    ///     Ok::<(), std::io::Error>(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn terminate(&mut self) -> io::Result<()> {
+        self.send_signal(crate::signal::SIGTERM)
+    }
+
     /// Waits for the child to end while reading its stdout and stderr to their end, concurrently
     /// (so a child that writes more than a pipe holds cannot block on a parent that waits);
     /// closes its stdin first. Streams that were not piped, or were taken, come back empty.
