@@ -402,10 +402,44 @@ async fn ecosystem() {
     );
 }
 
-/// Chapter 10 runs on runtimes of its own: one in debug mode, one with a paused clock.
+/// A child process fed and read through pipes, and a signal caught as an event, both on the loop.
+async fn signals_and_processes() {
+    use evloop::process::Command;
+    use evloop::signal::{Signals, SIGUSR1};
+    use futures_util::io::{AsyncReadExt, AsyncWriteExt};
+    use std::process::Stdio;
+
+    chapter(
+        "10. Signals and child processes",
+        "signal.rs, process/mod.rs, process/exit.rs; DESIGN.md §11",
+    );
+    // asyncio.create_subprocess_exec("sort", stdin=PIPE, stdout=PIPE)
+    let mut sort = Command::new("sort")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("sort is installed");
+    let mut stdin = sort.stdin.take().unwrap();
+    stdin.write_all(b"loop\nchild\nasync\n").await.unwrap();
+    drop(stdin); // end of input
+    let mut sorted = String::new();
+    let mut stdout = sort.stdout.take().unwrap();
+    stdout.read_to_string(&mut sorted).await.unwrap();
+    let status = sort.wait().await.unwrap();
+    println!("  sort answered {:?} and {status}", sorted.lines().collect::<Vec<_>>());
+
+    // loop.add_signal_handler(SIGUSR1, ...): here a child process sends it to us.
+    let mut usr1 = Signals::new([SIGUSR1]).unwrap();
+    let me = std::process::id().to_string();
+    let kill = Command::new("kill").args(["-USR1", &me]).status().await;
+    assert!(kill.unwrap().success());
+    println!("  caught signal {} from a child process", usr1.recv().await);
+}
+
+/// Chapter 11 runs on runtimes of its own: one in debug mode, one with a paused clock.
 fn debugging() {
     chapter(
-        "10. Seeing inside the loop: named tasks, a dump, a slow poll, virtual time",
+        "11. Seeing inside the loop: named tasks, a dump, a slow poll, virtual time",
         "task/record.rs, debug/monitor.rs, debug/dump.rs, time/clock.rs; DESIGN.md §5-6",
     );
     // Debug mode (EVLOOP_DEBUG=1 turns it on for any program): every task is listed in the dump
@@ -482,6 +516,7 @@ fn main() {
         composing().await;
         synchronisation().await;
         ecosystem().await;
+        signals_and_processes().await;
     });
     println!("\nevloop::run returned: every task still alive was cancelled.");
     debugging();
