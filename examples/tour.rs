@@ -426,7 +426,10 @@ async fn signals_and_processes() {
     let mut stdout = sort.stdout.take().unwrap();
     stdout.read_to_string(&mut sorted).await.unwrap();
     let status = sort.wait().await.unwrap();
-    println!("  sort answered {:?} and {status}", sorted.lines().collect::<Vec<_>>());
+    println!(
+        "  sort answered {:?} and {status}",
+        sorted.lines().collect::<Vec<_>>()
+    );
 
     // loop.add_signal_handler(SIGUSR1, ...): here a child process sends it to us.
     let mut usr1 = Signals::new([SIGUSR1]).unwrap();
