@@ -102,7 +102,7 @@ pub use compose::{
 pub use debug::tasks;
 pub use runtime::{
     run, run_in_executor, spawn, spawn_named, Builder, CallbackHandle, ConcurrentFuture, Handle,
-    LocalSpawner, Runtime, RuntimeClosed,
+    LocalSpawner, LoopContext, LoopSet, Runtime, RuntimeClosed, StopHandle,
 };
 pub use task::{AbortHandle, JoinError, JoinHandle, TaskId};
 pub use yield_now::yield_now;

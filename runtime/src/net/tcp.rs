@@ -8,11 +8,16 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::task::{Context, Poll};
 
+use socket2::{Domain, Socket, Type};
+
 use super::accept::{AcceptBackoff, Listener};
 use super::stream::{self, Stream};
 use super::{resolve, with_address};
 use crate::io::source::Source;
 use crate::io::Direction;
+
+/// The backlog `bind_reuse_port` asks for (the kernel caps it at `somaxconn`).
+const LISTEN_BACKLOG: i32 = 1024;
 
 /// A TCP socket server, listening for connections.
 ///
@@ -55,6 +60,44 @@ impl TcpListener {
     #[track_caller]
     pub fn bind(address: impl ToSocketAddrs) -> io::Result<TcpListener> {
         let listener = with_address(resolve(address)?, "binding", std::net::TcpListener::bind)?;
+        TcpListener::from_std(listener)
+    }
+
+    /// Binds a listener with `SO_REUSEPORT` (and `SO_REUSEADDR`), so that several listeners —
+    /// one per loop of a [`LoopSet`](crate::LoopSet) — can bind the same address, and the kernel
+    /// spreads incoming connections over them. Every listener on the port must be bound this way.
+    ///
+    /// # Errors
+    ///
+    /// As for [`bind`](TcpListener::bind); on a platform without `SO_REUSEPORT`, the OS's error.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evloop::net::TcpListener;
+    ///
+    /// evloop::run(async {
+    ///     let first = TcpListener::bind_reuse_port("127.0.0.1:0")?;
+    ///     let second = TcpListener::bind_reuse_port(first.local_addr()?)?; // the same port
+    ///     assert_eq!(first.local_addr()?, second.local_addr()?);
+    ///     Ok::<(), std::io::Error>(())
+    /// })
+    /// .unwrap();
+    /// ```
+    #[track_caller]
+    pub fn bind_reuse_port(address: impl ToSocketAddrs) -> io::Result<TcpListener> {
+        let listener = with_address(resolve(address)?, "binding", |address| {
+            let socket = Socket::new(Domain::for_address(address), Type::STREAM, None)?;
+            socket.set_reuse_address(true)?;
+            socket.set_reuse_port(true)?;
+            socket.bind(&address.into())?;
+            socket.listen(LISTEN_BACKLOG)?;
+            Ok(std::net::TcpListener::from(socket))
+        })?;
         TcpListener::from_std(listener)
     }
 

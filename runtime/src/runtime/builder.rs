@@ -2,11 +2,13 @@
 
 use std::io;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::local::Local;
 use super::shared::Shared;
 use super::{BlockingSettings, Runtime};
+use crate::blocking::ThreadPoolExecutor;
 use crate::debug::{
     self, ErrorHandler, Monitor, Reporter, SlowPoll, SlowPollSettings, UnhandledError,
 };
@@ -43,6 +45,7 @@ pub struct Builder {
     slow_poll_threshold: Option<Duration>,
     slow_poll_reporter: Reporter,
     unhandled: ErrorHandler,
+    blocking_pool: Option<Arc<ThreadPoolExecutor>>,
 }
 
 impl Builder {
@@ -59,6 +62,7 @@ impl Builder {
             slow_poll_threshold: None,
             slow_poll_reporter: Reporter::default(),
             unhandled: ErrorHandler::default(),
+            blocking_pool: None,
         }
     }
 
@@ -88,6 +92,43 @@ impl Builder {
         );
         self.blocking.max_threads = threads;
         self
+    }
+
+    /// Runs this runtime's blocking work (`run_in_executor`) on `pool`, which other runtimes may
+    /// share, instead of a pool of its own; [`LoopSet`](crate::LoopSet) gives all its loops one
+    /// pool this way. The settings `max_blocking_threads` and the idle timeout are then the
+    /// pool's own. The last runtime to let go of the pool shuts it down as it would its own
+    /// (see [`blocking_shutdown_timeout`](Builder::blocking_shutdown_timeout)); the others leave
+    /// it running.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use evloop::blocking::ThreadPoolExecutor;
+    ///
+    /// let pool = Arc::new(ThreadPoolExecutor::new(2));
+    /// let first = evloop::Runtime::builder().blocking_pool(pool.clone()).build()?;
+    /// let second = evloop::Runtime::builder().blocking_pool(pool).build()?;
+    /// let worker = || async { evloop::run_in_executor(|| std::thread::current().id()).await };
+    /// let a = first.block_on(worker()).unwrap();
+    /// let b = second.block_on(worker()).unwrap();
+    /// assert_eq!(a, b); // the pool's idle worker served both runtimes
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn blocking_pool(mut self, pool: Arc<ThreadPoolExecutor>) -> Builder {
+        self.blocking_pool = Some(pool);
+        self
+    }
+
+    /// Whether a shared blocking pool was handed in (`LoopSet` makes one only if not).
+    pub(crate) fn has_blocking_pool(&self) -> bool {
+        self.blocking_pool.is_some()
+    }
+
+    /// The blocking settings, for a pool made to these settings elsewhere (`LoopSet`).
+    pub(crate) fn blocking_settings(&self) -> BlockingSettings {
+        self.blocking
     }
 
     /// Sets how long dropping the runtime waits for blocking jobs that are still running
@@ -207,6 +248,7 @@ impl Builder {
                 driver,
                 self.tasks_per_tick,
                 self.blocking,
+                self.blocking_pool,
                 Clock::new(self.start_paused),
                 monitor,
             )),

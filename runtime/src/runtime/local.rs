@@ -68,7 +68,9 @@ pub(crate) struct Local {
     pub(crate) tasks_per_tick: usize,
     /// The pool behind `run_in_executor`, created on first use (a runtime that never blocks starts
     /// no thread).
-    blocking_pool: RefCell<Option<ThreadPoolExecutor>>,
+    /// Shared with the other loops of a `LoopSet` when it was handed in by the builder; the last
+    /// runtime to let go of it shuts it down.
+    blocking_pool: RefCell<Option<std::sync::Arc<ThreadPoolExecutor>>>,
     blocking_settings: BlockingSettings,
 }
 
@@ -78,6 +80,7 @@ impl Local {
         driver: Driver,
         tasks_per_tick: usize,
         blocking_settings: BlockingSettings,
+        shared_pool: Option<std::sync::Arc<ThreadPoolExecutor>>,
         clock: Clock,
         monitor: Monitor,
     ) -> Local {
@@ -94,7 +97,7 @@ impl Local {
             due_wakers: RefCell::new(Vec::new()),
             shutting_down: Cell::new(false),
             tasks_per_tick,
-            blocking_pool: RefCell::new(None),
+            blocking_pool: RefCell::new(shared_pool),
             blocking_settings,
         }
     }
@@ -170,11 +173,13 @@ impl Local {
     {
         let mut pool = self.blocking_pool.borrow_mut();
         let pool = pool.get_or_insert_with(|| {
-            ThreadPoolExecutor::builder()
-                .max_workers(self.blocking_settings.max_threads)
-                .idle_timeout(self.blocking_settings.idle_timeout)
-                .thread_name_prefix("evloop-blocking")
-                .build()
+            std::sync::Arc::new(
+                ThreadPoolExecutor::builder()
+                    .max_workers(self.blocking_settings.max_threads)
+                    .idle_timeout(self.blocking_settings.idle_timeout)
+                    .thread_name_prefix("evloop-blocking")
+                    .build(),
+            )
         });
         pool.submit(function)
     }
@@ -335,7 +340,7 @@ impl Local {
             .blocking_pool
             .borrow()
             .as_ref()
-            .is_some_and(ThreadPoolExecutor::is_busy);
+            .is_some_and(|pool| pool.is_busy());
         if pool_busy {
             return false;
         }
@@ -419,7 +424,9 @@ impl Local {
             foreign::drop_quietly(waker);
         }
         let pool = self.blocking_pool.borrow_mut().take();
-        if let Some(pool) = pool {
+        // A pool shared with other loops is shut down by the last one to let go (exactly one:
+        // `into_inner` hands it to one owner only), and left alone by the others.
+        if let Some(pool) = pool.and_then(std::sync::Arc::into_inner) {
             pool.shutdown_within(self.blocking_settings.shutdown_timeout);
         }
     }

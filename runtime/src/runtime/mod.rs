@@ -13,6 +13,7 @@ mod concurrent_future;
 mod context;
 mod handle;
 mod local;
+mod loop_set;
 mod run_loop;
 mod shared;
 mod spawner;
@@ -29,6 +30,7 @@ pub(crate) use context::{current_reactor, is_a_loop_thread, with_local};
 pub use handle::{CallbackHandle, Handle, RuntimeClosed};
 pub(crate) use local::schedule;
 pub(crate) use local::Local;
+pub use loop_set::{LoopContext, LoopSet, StopHandle};
 pub(crate) use shared::{LoopToken, Shared};
 pub use spawner::LocalSpawner;
 

@@ -1,0 +1,499 @@
+//! Beyond one core: several loops, one per core, sharing nothing but what the program shares on
+//! purpose — monoio's, glommio's and actix-rt's shape, and Python's several-processes-on-one-port
+//! with threads instead of processes.
+//!
+//! A [`LoopSet`] starts N threads, each running an ordinary evloop runtime, and runs the same
+//! entry point on each, given a [`LoopContext`]: its index, a [`Handle`] to every loop, and the
+//! set's stop signal. Nothing moves between loops by itself: no work stealing, no `Send` bound on
+//! the tasks of a loop, no cache line bouncing between cores for the run queue. What crosses is
+//! explicit: a `Send` future spawned on another loop's `Handle`, the `sync` primitives (they work
+//! across threads, hence across loops), sockets bound with `SO_REUSEPORT`
+//! ([`TcpListener::bind_reuse_port`](crate::net::TcpListener::bind_reuse_port)) so that the
+//! kernel spreads connections over the loops. The loops share one blocking pool.
+//!
+//! A loop whose entry point has finished keeps running until every entry point has: the others
+//! may still spawn onto it or wait on its tasks. Then every loop shuts down, each dropping its
+//! own tasks.
+//!
+//! The cost of shared-nothing is imbalance: a loop with a hot connection cannot hand work to an
+//! idle one (DESIGN.md "Beyond one core").
+//!
+//! # Stopping
+//!
+//! [`StopHandle::stop`] (or [`LoopContext::stop_all`], or a `SIGINT`/`SIGTERM` with
+//! [`stop_on_signals`](LoopSet::stop_on_signals)) asks every loop to stop: each entry point sees it
+//! through [`LoopContext::stopped`] and drains (stops accepting, finishes what is in flight).
+//! An entry point still running [`drain_deadline`](LoopSet::drain_deadline) after the request is
+//! dropped, cancelled like any future, and its loop's result is `None`. A loop whose entry point
+//! panics asks the others to stop, and once every loop has ended, [`run`](LoopSet::run) resumes
+//! that panic on the caller's thread. So `run` always returns (or panics) once the loops are done,
+//! and never waits on a stuck entry point longer than the deadline.
+
+use std::future::{poll_fn, Future};
+use std::io;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::pin::pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::task::Poll;
+use std::time::Duration;
+
+use super::{Builder, Handle};
+use crate::blocking::ThreadPoolExecutor;
+use crate::debug::TaskDump;
+use crate::sync::Event;
+
+/// How long an entry point may go on draining after a stop request, by default.
+const DEFAULT_DRAIN_DEADLINE: Duration = Duration::from_secs(10);
+
+/// N evloop loops, one per thread (one per core by default), running the same entry point.
+///
+/// # Examples
+///
+/// ```
+/// use evloop::LoopSet;
+///
+/// // Each loop reports its index and the thread it runs on.
+/// let outputs = LoopSet::new().loops(2).run(|context| async move {
+///     let thread = std::thread::current().name().unwrap().to_string();
+///     (context.index(), thread)
+/// })?;
+/// assert_eq!(
+///     outputs,
+///     [Some((0, "evloop-loop-0".to_string())), Some((1, "evloop-loop-1".to_string()))]
+/// );
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct LoopSet {
+    loops: usize,
+    pin_threads: bool,
+    drain_deadline: Duration,
+    stop_on_signals: bool,
+    builder: Builder,
+    stop: StopHandle,
+}
+
+impl LoopSet {
+    /// A set of one loop per CPU the process may use (`std::thread::available_parallelism`),
+    /// with default runtime settings, unpinned threads and a 10 s drain deadline.
+    pub fn new() -> LoopSet {
+        LoopSet {
+            loops: std::thread::available_parallelism().map_or(1, usize::from),
+            pin_threads: false,
+            drain_deadline: DEFAULT_DRAIN_DEADLINE,
+            stop_on_signals: false,
+            builder: Builder::new(),
+            stop: StopHandle::new(),
+        }
+    }
+
+    /// Sets how many loops to run.
+    ///
+    /// # Panics
+    ///
+    /// If `loops` is zero.
+    pub fn loops(mut self, loops: usize) -> LoopSet {
+        assert!(loops > 0, "LoopSet::loops must be at least 1");
+        self.loops = loops;
+        self
+    }
+
+    /// Pins loop `i`'s thread to the `i`-th CPU the process may use (Linux `sched_setaffinity`;
+    /// elsewhere this does nothing). Off by default: pinning helps when the loops are the
+    /// machine's main work, and hurts when something else needs the same cores.
+    pub fn pin_threads(mut self, pin: bool) -> LoopSet {
+        self.pin_threads = pin;
+        self
+    }
+
+    /// Sets how long entry points may go on after a stop request before they are dropped.
+    pub fn drain_deadline(mut self, deadline: Duration) -> LoopSet {
+        self.drain_deadline = deadline;
+        self
+    }
+
+    /// Stops every loop on Ctrl-C (`SIGINT`) or `SIGTERM`. Listening starts before any entry
+    /// point runs, so no such signal is missed, and it replaces their default action (ending the
+    /// process) for good (see [`signal`](crate::signal)).
+    pub fn stop_on_signals(mut self, stop: bool) -> LoopSet {
+        self.stop_on_signals = stop;
+        self
+    }
+
+    /// The settings of every loop's runtime. A blocking pool is made from its blocking settings
+    /// and shared by all loops (unless the builder names a pool of its own, which is then shared).
+    pub fn runtime_builder(mut self, builder: Builder) -> LoopSet {
+        self.builder = builder;
+        self
+    }
+
+    /// A handle that stops the set from anywhere, taken before [`run`](LoopSet::run), which
+    /// blocks the calling thread.
+    pub fn stop_handle(&self) -> StopHandle {
+        self.stop.clone()
+    }
+
+    /// Starts the loops, runs `entry` on each, and waits until every loop has ended. Returns
+    /// each loop's output in index order: `None` for an entry point dropped at the drain deadline.
+    ///
+    /// # Errors
+    ///
+    /// If a loop's thread or runtime cannot be created (out of threads or descriptors); the
+    /// loops already started are stopped first.
+    ///
+    /// # Panics
+    ///
+    /// If an entry point (or a loop) panicked: the others were asked to stop, and the first
+    /// panic is resumed here once all have ended.
+    pub fn run<F, Fut, T>(self, entry: F) -> io::Result<Vec<Option<T>>>
+    where
+        F: Fn(LoopContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = T> + 'static,
+        T: Send + 'static,
+    {
+        let entry = Arc::new(entry);
+        let builder = self.shared_pool_builder();
+        let round_robin = Arc::new(AtomicUsize::new(0));
+        let running = Arc::new(Running::new(self.loops));
+        let (started, handles_up) = mpsc::channel::<(usize, io::Result<Handle>)>();
+        let mut threads = Vec::with_capacity(self.loops);
+        let mut releases = Vec::with_capacity(self.loops);
+        for index in 0..self.loops {
+            let (release, released) = mpsc::channel::<Option<Arc<[Handle]>>>();
+            let spec = LoopSpec {
+                index,
+                pin: self.pin_threads,
+                drain_deadline: self.drain_deadline,
+                stop_on_signals: self.stop_on_signals && index == 0,
+                builder: builder.clone(),
+                stop: self.stop.clone(),
+                round_robin: round_robin.clone(),
+                running: running.clone(),
+            };
+            let (entry, started) = (entry.clone(), started.clone());
+            let thread = std::thread::Builder::new()
+                .name(format!("evloop-loop-{index}"))
+                .spawn(move || spec.run(&*entry, &started, &released));
+            match thread {
+                Ok(thread) => {
+                    threads.push(thread);
+                    releases.push(release);
+                }
+                Err(error) => {
+                    abandon(&releases, threads);
+                    return Err(error);
+                }
+            }
+        }
+        drop(started);
+        // Every loop reports its handle (or why it has none) before any entry point starts, so
+        // each entry point can reach every loop.
+        let mut handles: Vec<Option<Handle>> = (0..self.loops).map(|_| None).collect();
+        for _ in 0..self.loops {
+            let Ok((index, handle)) = handles_up.recv() else {
+                break; // a loop thread died before reporting: its panic is joined below
+            };
+            match handle {
+                Ok(handle) => handles[index] = Some(handle),
+                Err(error) => {
+                    abandon(&releases, threads);
+                    return Err(error);
+                }
+            }
+        }
+        let handles: Option<Arc<[Handle]>> = handles.into_iter().collect();
+        for release in &releases {
+            let _ = release.send(handles.clone());
+        }
+        let mut outputs = Vec::with_capacity(self.loops);
+        let mut first_panic = None;
+        for thread in threads {
+            match thread.join() {
+                Ok(output) => outputs.push(output),
+                Err(panic) => {
+                    first_panic.get_or_insert(panic);
+                    outputs.push(None);
+                }
+            }
+        }
+        if let Some(panic) = first_panic {
+            resume_unwind(panic);
+        }
+        Ok(outputs)
+    }
+
+    /// The runtime builder, with one blocking pool for all loops.
+    fn shared_pool_builder(&self) -> Builder {
+        if self.builder.has_blocking_pool() {
+            return self.builder.clone();
+        }
+        let settings = self.builder.blocking_settings();
+        let pool = ThreadPoolExecutor::builder()
+            .max_workers(settings.max_threads)
+            .idle_timeout(settings.idle_timeout)
+            .thread_name_prefix("evloop-blocking")
+            .build();
+        self.builder.clone().blocking_pool(Arc::new(pool))
+    }
+}
+
+impl Default for LoopSet {
+    fn default() -> LoopSet {
+        LoopSet::new()
+    }
+}
+
+/// Tells the loops already started that there will be no entry point to run, and waits for them.
+fn abandon<T>(
+    releases: &[mpsc::Sender<Option<Arc<[Handle]>>>],
+    threads: Vec<std::thread::JoinHandle<T>>,
+) {
+    for release in releases {
+        let _ = release.send(None);
+    }
+    for thread in threads {
+        let _ = thread.join();
+    }
+}
+
+/// What one loop's thread needs.
+struct LoopSpec {
+    index: usize,
+    pin: bool,
+    drain_deadline: Duration,
+    stop_on_signals: bool,
+    builder: Builder,
+    stop: StopHandle,
+    round_robin: Arc<AtomicUsize>,
+    running: Arc<Running>,
+}
+
+/// How many entry points are still running; every loop waits for zero before it shuts down.
+#[derive(Debug)]
+struct Running {
+    left: AtomicUsize,
+    none_left: Event,
+}
+
+impl Running {
+    fn new(loops: usize) -> Running {
+        Running {
+            left: AtomicUsize::new(loops),
+            none_left: Event::new(),
+        }
+    }
+}
+
+/// Counts one entry point as finished when dropped: when it returns, is cut off, or unwinds.
+struct EntryDone(Arc<Running>);
+
+impl Drop for EntryDone {
+    fn drop(&mut self) {
+        if self.0.left.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.none_left.set();
+        }
+    }
+}
+
+impl LoopSpec {
+    /// The body of a loop's thread: build the runtime, report its handle, wait for every loop's
+    /// handles, run the entry point until it ends or the drain deadline cuts it off.
+    fn run<F, Fut, T>(
+        self,
+        entry: &F,
+        started: &mpsc::Sender<(usize, io::Result<Handle>)>,
+        released: &mpsc::Receiver<Option<Arc<[Handle]>>>,
+    ) -> Option<T>
+    where
+        F: Fn(LoopContext) -> Fut,
+        Fut: Future<Output = T>,
+    {
+        // A panic anywhere on this thread asks the other loops to stop before it unwinds.
+        let stop = self.stop.clone();
+        let outcome = catch_unwind(AssertUnwindSafe(|| self.run_loop(entry, started, released)));
+        match outcome {
+            Ok(output) => output,
+            Err(panic) => {
+                stop.stop();
+                resume_unwind(panic)
+            }
+        }
+    }
+
+    fn run_loop<F, Fut, T>(
+        self,
+        entry: &F,
+        started: &mpsc::Sender<(usize, io::Result<Handle>)>,
+        released: &mpsc::Receiver<Option<Arc<[Handle]>>>,
+    ) -> Option<T>
+    where
+        F: Fn(LoopContext) -> Fut,
+        Fut: Future<Output = T>,
+    {
+        if self.pin {
+            if let Err(error) = crate::io::sys::pin_current_thread(self.index) {
+                eprintln!("evloop: loop {} runs unpinned: {error}", self.index);
+            }
+        }
+        let runtime = match self.builder.build() {
+            Ok(runtime) => runtime,
+            Err(error) => {
+                let _ = started.send((self.index, Err(error)));
+                return None;
+            }
+        };
+        // Listening starts before any entry point runs, so that no stop signal is missed.
+        let signals = if self.stop_on_signals {
+            let listen = async {
+                crate::signal::Signals::new([crate::signal::SIGINT, crate::signal::SIGTERM])
+            };
+            match runtime.block_on(listen) {
+                Ok(signals) => Some(signals),
+                Err(error) => {
+                    let _ = started.send((self.index, Err(error)));
+                    return None;
+                }
+            }
+        } else {
+            None
+        };
+        let _ = started.send((self.index, Ok(runtime.handle())));
+        let handles = released.recv().ok().flatten()?;
+        let context = LoopContext {
+            index: self.index,
+            handles,
+            stop: self.stop.clone(),
+            round_robin: self.round_robin,
+        };
+        let (drain_deadline, stop) = (self.drain_deadline, self.stop);
+        let running = self.running;
+        let entry_done = EntryDone(running.clone());
+        runtime.block_on(async move {
+            if let Some(mut signals) = signals {
+                let stop = stop.clone();
+                crate::spawn(async move {
+                    signals.recv().await;
+                    stop.stop();
+                });
+            }
+            let mut entry = pin!(entry(context));
+            let mut cut_off = pin!(async {
+                stop.stopped().await;
+                crate::time::sleep(drain_deadline).await;
+            });
+            let output = poll_fn(|cx| {
+                if let Poll::Ready(output) = entry.as_mut().poll(cx) {
+                    return Poll::Ready(Some(output));
+                }
+                cut_off.as_mut().poll(cx).map(|()| None)
+            })
+            .await;
+            drop(entry_done);
+            // Keep serving the other loops (their spawns, their waits on our tasks) until every
+            // entry point is done.
+            running.none_left.wait().await;
+            output
+        })
+    }
+}
+
+/// What an entry point of a [`LoopSet`] is given: which loop it runs on, a way to every other
+/// loop, and the set's stop signal.
+#[derive(Debug, Clone)]
+pub struct LoopContext {
+    index: usize,
+    handles: Arc<[Handle]>,
+    stop: StopHandle,
+    round_robin: Arc<AtomicUsize>,
+}
+
+impl LoopContext {
+    /// This loop's index, from 0 to [`count`](LoopContext::count) − 1.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// How many loops the set runs.
+    pub fn count(&self) -> usize {
+        self.handles.len()
+    }
+
+    /// A handle to loop `index`: spawn `Send` futures onto it, or run callbacks there.
+    ///
+    /// # Panics
+    ///
+    /// If `index` is not below [`count`](LoopContext::count).
+    pub fn handle(&self, index: usize) -> &Handle {
+        &self.handles[index]
+    }
+
+    /// Handles to every loop, in index order.
+    pub fn handles(&self) -> &[Handle] {
+        &self.handles
+    }
+
+    /// The next loop in a round-robin over the set, shared by all loops: spreading work with
+    /// `context.next_handle().spawn(...)` sends each loop its turn.
+    pub fn next_handle(&self) -> &Handle {
+        let turn = self.round_robin.fetch_add(1, Ordering::Relaxed);
+        &self.handles[turn % self.handles.len()]
+    }
+
+    /// Waits until the set is asked to stop.
+    pub async fn stopped(&self) {
+        self.stop.stopped().await;
+    }
+
+    /// Whether the set has been asked to stop.
+    pub fn is_stopping(&self) -> bool {
+        self.stop.is_stopped()
+    }
+
+    /// Asks every loop of the set to stop (see the module documentation).
+    pub fn stop_all(&self) {
+        self.stop.stop();
+    }
+
+    /// A snapshot of every loop's live tasks (each loop takes its own at its next turn), in
+    /// index order: the task dump (`evloop::tasks`) across the set.
+    pub async fn dump_all(&self) -> Vec<TaskDump> {
+        let mut dumps = Vec::with_capacity(self.handles.len());
+        for handle in self.handles.iter() {
+            if let Ok(dump) = handle.dump().await {
+                dumps.push(dump);
+            }
+        }
+        dumps
+    }
+}
+
+/// Asks a [`LoopSet`] to stop, from any thread (see the module documentation). Cloning it gives
+/// another handle on the same stop signal.
+#[derive(Debug, Clone)]
+pub struct StopHandle {
+    requested: Arc<Event>,
+}
+
+impl StopHandle {
+    fn new() -> StopHandle {
+        StopHandle {
+            requested: Arc::new(Event::new()),
+        }
+    }
+
+    /// Asks every loop to stop. Idempotent.
+    pub fn stop(&self) {
+        self.requested.set();
+    }
+
+    /// Whether a stop has been asked for.
+    pub fn is_stopped(&self) -> bool {
+        self.requested.is_set()
+    }
+
+    /// Waits until a stop is asked for.
+    pub async fn stopped(&self) {
+        self.requested.wait().await;
+    }
+}
