@@ -77,6 +77,15 @@ pub struct LoopSet {
 impl LoopSet {
     /// A set of one loop per CPU the process may use (`std::thread::available_parallelism`),
     /// with default runtime settings, unpinned threads and a 10 s drain deadline.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let outputs = evloop::LoopSet::new().run(|context| async move { context.count() })?;
+    /// let loops = outputs.len(); // as many loops as CPUs
+    /// assert!(outputs.iter().all(|count| *count == Some(loops)));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn new() -> LoopSet {
         LoopSet {
             loops: std::thread::available_parallelism().map_or(1, usize::from),
@@ -93,6 +102,14 @@ impl LoopSet {
     /// # Panics
     ///
     /// If `loops` is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let outputs = evloop::LoopSet::new().loops(3).run(|context| async move { context.index() })?;
+    /// assert_eq!(outputs, [Some(0), Some(1), Some(2)]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn loops(mut self, loops: usize) -> LoopSet {
         assert!(loops > 0, "LoopSet::loops must be at least 1");
         self.loops = loops;
@@ -102,12 +119,36 @@ impl LoopSet {
     /// Pins loop `i`'s thread to the `i`-th CPU the process may use (Linux `sched_setaffinity`;
     /// elsewhere this does nothing). Off by default: pinning helps when the loops are the
     /// machine's main work, and hurts when something else needs the same cores.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let outputs = evloop::LoopSet::new().loops(2).pin_threads(true).run(|c| async move { c.index() })?;
+    /// assert_eq!(outputs, [Some(0), Some(1)]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn pin_threads(mut self, pin: bool) -> LoopSet {
         self.pin_threads = pin;
         self
     }
 
     /// Sets how long entry points may go on after a stop request before they are dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let outputs = evloop::LoopSet::new()
+    ///     .loops(1)
+    ///     .drain_deadline(Duration::from_millis(10))
+    ///     .run(|context| async move {
+    ///         context.stop_all();
+    ///         evloop::time::sleep(Duration::from_secs(3600)).await; // does not drain in time
+    ///     })?;
+    /// assert_eq!(outputs, [None]); // dropped at the deadline
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn drain_deadline(mut self, deadline: Duration) -> LoopSet {
         self.drain_deadline = deadline;
         self
@@ -116,6 +157,22 @@ impl LoopSet {
     /// Stops every loop on Ctrl-C (`SIGINT`) or `SIGTERM`. Listening starts before any entry
     /// point runs, so no such signal is missed, and it replaces their default action (ending the
     /// process) for good (see [`signal`](crate::signal)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let outputs = evloop::LoopSet::new()
+    ///     .loops(1)
+    ///     .stop_on_signals(true)
+    ///     .run(|context| async move {
+    ///         // SAFETY: `kill` has no memory-safety preconditions; the process signals itself.
+    ///         unsafe { libc::kill(libc::getpid(), libc::SIGTERM) };
+    ///         context.stopped().await; // the signal asked every loop to stop
+    ///         "drained"
+    ///     })?;
+    /// assert_eq!(outputs, [Some("drained")]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn stop_on_signals(mut self, stop: bool) -> LoopSet {
         self.stop_on_signals = stop;
         self
@@ -123,6 +180,17 @@ impl LoopSet {
 
     /// The settings of every loop's runtime. A blocking pool is made from its blocking settings
     /// and shared by all loops (unless the builder names a pool of its own, which is then shared).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let loops = evloop::LoopSet::new()
+    ///     .loops(2)
+    ///     .runtime_builder(evloop::Runtime::builder().tasks_per_tick(16).max_blocking_threads(4));
+    /// let outputs = loops.run(|_| async { evloop::run_in_executor(|| 6 * 7).await.unwrap() })?;
+    /// assert_eq!(outputs, [Some(42), Some(42)]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn runtime_builder(mut self, builder: Builder) -> LoopSet {
         self.builder = builder;
         self
@@ -130,6 +198,17 @@ impl LoopSet {
 
     /// A handle that stops the set from anywhere, taken before [`run`](LoopSet::run), which
     /// blocks the calling thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let set = evloop::LoopSet::new().loops(2);
+    /// let stop = set.stop_handle();
+    /// stop.stop(); // before `run`, even: the entry points see it at once
+    /// let outputs = set.run(|context| async move { context.stopped().await })?;
+    /// assert_eq!(outputs, [Some(()), Some(())]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn stop_handle(&self) -> StopHandle {
         self.stop.clone()
     }
@@ -146,6 +225,21 @@ impl LoopSet {
     ///
     /// If an entry point (or a loop) panicked: the others were asked to stop, and the first
     /// panic is resumed here once all have ended.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // Loop 0 hands loop 1 a piece of work; each returns what it did.
+    /// let outputs = evloop::LoopSet::new().loops(2).run(|context| async move {
+    ///     if context.index() == 0 {
+    ///         context.handle(1).spawn(async { 2 + 2 }).await.unwrap()
+    ///     } else {
+    ///         0
+    ///     }
+    /// })?;
+    /// assert_eq!(outputs, [Some(4), Some(0)]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn run<F, Fut, T>(self, entry: F) -> io::Result<Vec<Option<T>>>
     where
         F: Fn(LoopContext) -> Fut + Send + Sync + 'static,
@@ -400,6 +494,16 @@ impl LoopSpec {
 
 /// What an entry point of a [`LoopSet`] is given: which loop it runs on, a way to every other
 /// loop, and the set's stop signal.
+///
+/// # Examples
+///
+/// ```
+/// let outputs = evloop::LoopSet::new().loops(2).run(|context| async move {
+///     format!("loop {} of {}", context.index(), context.count())
+/// })?;
+/// assert_eq!(outputs[1].as_deref(), Some("loop 1 of 2"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct LoopContext {
     index: usize,
@@ -410,11 +514,27 @@ pub struct LoopContext {
 
 impl LoopContext {
     /// This loop's index, from 0 to [`count`](LoopContext::count) − 1.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let outputs = evloop::LoopSet::new().loops(2).run(|context| async move { context.index() })?;
+    /// assert_eq!(outputs, [Some(0), Some(1)]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn index(&self) -> usize {
         self.index
     }
 
     /// How many loops the set runs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let outputs = evloop::LoopSet::new().loops(3).run(|context| async move { context.count() })?;
+    /// assert_eq!(outputs, [Some(3); 3]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn count(&self) -> usize {
         self.handles.len()
     }
@@ -424,39 +544,132 @@ impl LoopContext {
     /// # Panics
     ///
     /// If `index` is not below [`count`](LoopContext::count).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let outputs = evloop::LoopSet::new().loops(2).run(|context| async move {
+    ///     let other = context.handle(1 - context.index());
+    ///     other.spawn(async { std::thread::current().name().map(String::from) }).await.unwrap()
+    /// })?;
+    /// assert_eq!(outputs[0], Some(Some("evloop-loop-1".to_string())));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn handle(&self, index: usize) -> &Handle {
         &self.handles[index]
     }
 
     /// Handles to every loop, in index order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let outputs = evloop::LoopSet::new().loops(2).run(|context| async move {
+    ///     let mut sum = 0;
+    ///     for handle in context.handles() {
+    ///         sum += handle.spawn(async { 1 }).await.unwrap();
+    ///     }
+    ///     sum
+    /// })?;
+    /// assert_eq!(outputs, [Some(2), Some(2)]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn handles(&self) -> &[Handle] {
         &self.handles
     }
 
     /// The next loop in a round-robin over the set, shared by all loops: spreading work with
     /// `context.next_handle().spawn(...)` sends each loop its turn.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let outputs = evloop::LoopSet::new().loops(2).run(|context| async move {
+    ///     if context.index() > 0 {
+    ///         return Vec::new();
+    ///     }
+    ///     let mut ran_on = Vec::new();
+    ///     for _ in 0..4 {
+    ///         let task = context.next_handle().spawn(async { std::thread::current().name().map(String::from) });
+    ///         ran_on.push(task.await.unwrap().unwrap());
+    ///     }
+    ///     ran_on
+    /// })?;
+    /// assert_eq!(outputs[0].as_ref().unwrap(), &["evloop-loop-0", "evloop-loop-1", "evloop-loop-0", "evloop-loop-1"]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn next_handle(&self) -> &Handle {
         let turn = self.round_robin.fetch_add(1, Ordering::Relaxed);
         &self.handles[turn % self.handles.len()]
     }
 
     /// Waits until the set is asked to stop.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let outputs = evloop::LoopSet::new().loops(2).run(|context| async move {
+    ///     if context.index() == 1 {
+    ///         context.stop_all();
+    ///     }
+    ///     context.stopped().await; // loop 0 waits here until loop 1 asks
+    ///     "stopped"
+    /// })?;
+    /// assert_eq!(outputs, [Some("stopped"); 2]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub async fn stopped(&self) {
         self.stop.stopped().await;
     }
 
     /// Whether the set has been asked to stop.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let outputs = evloop::LoopSet::new().loops(1).run(|context| async move {
+    ///     let before = context.is_stopping();
+    ///     context.stop_all();
+    ///     (before, context.is_stopping())
+    /// })?;
+    /// assert_eq!(outputs, [Some((false, true))]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn is_stopping(&self) -> bool {
         self.stop.is_stopped()
     }
 
     /// Asks every loop of the set to stop (see the module documentation).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let outputs = evloop::LoopSet::new().loops(2).run(|context| async move {
+    ///     if context.index() == 0 {
+    ///         context.stop_all(); // e.g. on a "shutdown" command received by loop 0
+    ///     }
+    ///     context.stopped().await;
+    /// })?;
+    /// assert_eq!(outputs.len(), 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn stop_all(&self) {
         self.stop.stop();
     }
 
     /// A snapshot of every loop's live tasks (each loop takes its own at its next turn), in
     /// index order: the task dump (`evloop::tasks`) across the set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let outputs = evloop::LoopSet::new().loops(1).run(|context| async move {
+    ///     let _task = evloop::spawn_named("listener", std::future::pending::<()>());
+    ///     context.dump_all().await[0].to_string()
+    /// })?;
+    /// assert!(outputs[0].as_ref().unwrap().contains("listener"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub async fn dump_all(&self) -> Vec<TaskDump> {
         let mut dumps = Vec::with_capacity(self.handles.len());
         for handle in self.handles.iter() {
@@ -470,6 +683,25 @@ impl LoopContext {
 
 /// Asks a [`LoopSet`] to stop, from any thread (see the module documentation). Cloning it gives
 /// another handle on the same stop signal.
+///
+/// # Examples
+///
+/// ```
+/// let set = evloop::LoopSet::new().loops(2);
+/// let stop = set.stop_handle();
+/// let outputs = set.run(move |context| {
+///     let stop = stop.clone();
+///     async move {
+///         if context.index() == 0 {
+///             stop.stop();
+///         }
+///         context.stopped().await;
+///         context.index()
+///     }
+/// })?;
+/// assert_eq!(outputs, [Some(0), Some(1)]);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct StopHandle {
     requested: Arc<Event>,
@@ -483,16 +715,53 @@ impl StopHandle {
     }
 
     /// Asks every loop to stop. Idempotent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let set = evloop::LoopSet::new().loops(1);
+    /// let stop = set.stop_handle();
+    /// let outputs = set.run(move |context| {
+    ///     let stop = stop.clone();
+    ///     async move {
+    ///         std::thread::spawn(move || stop.stop()); // from any thread
+    ///         context.stopped().await;
+    ///     }
+    /// })?;
+    /// assert_eq!(outputs, [Some(())]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn stop(&self) {
         self.requested.set();
     }
 
     /// Whether a stop has been asked for.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let stop = evloop::LoopSet::new().stop_handle();
+    /// assert!(!stop.is_stopped());
+    /// stop.stop();
+    /// assert!(stop.is_stopped());
+    /// ```
     pub fn is_stopped(&self) -> bool {
         self.requested.is_set()
     }
 
     /// Waits until a stop is asked for.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let stop = evloop::LoopSet::new().stop_handle();
+    /// let waiter = stop.clone();
+    /// evloop::run(async move {
+    ///     let waiting = evloop::spawn(async move { waiter.stopped().await });
+    ///     stop.stop();
+    ///     waiting.await.unwrap();
+    /// });
+    /// ```
     pub async fn stopped(&self) {
         self.requested.wait().await;
     }
