@@ -20,7 +20,21 @@ use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};
 
 /// Makes any `futures-io` stream usable by hyper.
-pub struct HyperIo<T>(pub T);
+pub struct HyperIo<T> {
+    io: T,
+    /// Where reads land before hyper's buffer (which may be uninitialised, and writing there
+    /// directly would take `unsafe`); zeroed once per connection, not once per read.
+    scratch: Box<[u8; 8 * 1024]>,
+}
+
+impl<T> HyperIo<T> {
+    pub fn new(io: T) -> HyperIo<T> {
+        HyperIo {
+            io,
+            scratch: Box::new([0; 8 * 1024]),
+        }
+    }
+}
 
 impl<T: AsyncRead + Unpin> hyper::rt::Read for HyperIo<T> {
     fn poll_read(
@@ -28,12 +42,11 @@ impl<T: AsyncRead + Unpin> hyper::rt::Read for HyperIo<T> {
         cx: &mut Context<'_>,
         mut buffer: hyper::rt::ReadBufCursor<'_>,
     ) -> Poll<std::io::Result<()>> {
-        // Read into a stack buffer and copy: no `unsafe` for hyper's uninitialised buffer.
-        let mut chunk = [0; 8 * 1024];
-        let room = buffer.remaining().min(chunk.len());
-        match Pin::new(&mut self.0).poll_read(cx, &mut chunk[..room]) {
+        let this = &mut *self;
+        let room = buffer.remaining().min(this.scratch.len());
+        match Pin::new(&mut this.io).poll_read(cx, &mut this.scratch[..room]) {
             Poll::Ready(Ok(n)) => {
-                buffer.put_slice(&chunk[..n]);
+                buffer.put_slice(&this.scratch[..n]);
                 Poll::Ready(Ok(()))
             }
             Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
@@ -48,13 +61,13 @@ impl<T: AsyncWrite + Unpin> hyper::rt::Write for HyperIo<T> {
         cx: &mut Context<'_>,
         data: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, data)
+        Pin::new(&mut self.io).poll_write(cx, data)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
+        Pin::new(&mut self.io).poll_flush(cx)
     }
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.0).poll_close(cx)
+        Pin::new(&mut self.io).poll_close(cx)
     }
 }
 
@@ -97,10 +110,11 @@ pub async fn serve(listener: evloop::net::TcpListener) {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
+        let _ = stream.set_nodelay(true); // answers go out at once, not after Nagle's delay
         evloop::spawn(async move {
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(EvloopTimer)
-                .serve_connection(HyperIo(stream), hyper::service::service_fn(hello));
+                .serve_connection(HyperIo::new(stream), hyper::service::service_fn(hello));
             if let Err(error) = connection.await {
                 eprintln!("connection error: {error}");
             }
@@ -118,7 +132,7 @@ pub async fn fetch(
 
     let stream = evloop::net::TcpStream::connect(address).await?;
     let (mut sender, connection) =
-        hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(HyperIo(stream)).await?;
+        hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(HyperIo::new(stream)).await?;
     // The connection is driven by its own task while requests go out through `sender`.
     let driver = evloop::spawn(connection);
     let mut responses = Vec::new();
