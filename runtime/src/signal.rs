@@ -147,7 +147,10 @@ impl Signals {
         if let Some(forbidden) = signals.iter().find(|s| FORBIDDEN.contains(s)) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                format!("signal {forbidden} cannot be listened for (it cannot be caught, or a handler could not return from it)"),
+                format!(
+                    "signal {forbidden} cannot be listened for (it cannot be caught, or a \
+                     handler could not return from it)"
+                ),
             ));
         }
         let pipe = SignalPipe::new(&signals).map_err(|error| {

@@ -135,7 +135,9 @@ impl Command {
     /// use evloop::process::Command;
     ///
     /// evloop::run(async {
-    ///     let output = Command::new("sh").args(["-c", "echo $GREETING"]).env("GREETING", "hi").output().await?;
+    ///     let mut greet = Command::new("sh");
+    ///     greet.args(["-c", "echo $GREETING"]).env("GREETING", "hi");
+    ///     let output = greet.output().await?;
     ///     assert_eq!(output.stdout, b"hi\n");
     ///     Ok::<(), std::io::Error>(())
     /// })

@@ -106,7 +106,8 @@ impl LoopSet {
     /// # Examples
     ///
     /// ```
-    /// let outputs = evloop::LoopSet::new().loops(3).run(|context| async move { context.index() })?;
+    /// let set = evloop::LoopSet::new().loops(3);
+    /// let outputs = set.run(|context| async move { context.index() })?;
     /// assert_eq!(outputs, [Some(0), Some(1), Some(2)]);
     /// # Ok::<(), std::io::Error>(())
     /// ```
@@ -123,7 +124,8 @@ impl LoopSet {
     /// # Examples
     ///
     /// ```
-    /// let outputs = evloop::LoopSet::new().loops(2).pin_threads(true).run(|c| async move { c.index() })?;
+    /// let set = evloop::LoopSet::new().loops(2).pin_threads(true);
+    /// let outputs = set.run(|context| async move { context.index() })?;
     /// assert_eq!(outputs, [Some(0), Some(1)]);
     /// # Ok::<(), std::io::Error>(())
     /// ```
@@ -518,7 +520,8 @@ impl LoopContext {
     /// # Examples
     ///
     /// ```
-    /// let outputs = evloop::LoopSet::new().loops(2).run(|context| async move { context.index() })?;
+    /// let set = evloop::LoopSet::new().loops(2);
+    /// let outputs = set.run(|context| async move { context.index() })?;
     /// assert_eq!(outputs, [Some(0), Some(1)]);
     /// # Ok::<(), std::io::Error>(())
     /// ```
@@ -531,7 +534,8 @@ impl LoopContext {
     /// # Examples
     ///
     /// ```
-    /// let outputs = evloop::LoopSet::new().loops(3).run(|context| async move { context.count() })?;
+    /// let set = evloop::LoopSet::new().loops(3);
+    /// let outputs = set.run(|context| async move { context.count() })?;
     /// assert_eq!(outputs, [Some(3); 3]);
     /// # Ok::<(), std::io::Error>(())
     /// ```
@@ -590,12 +594,13 @@ impl LoopContext {
     ///     }
     ///     let mut ran_on = Vec::new();
     ///     for _ in 0..4 {
-    ///         let task = context.next_handle().spawn(async { std::thread::current().name().map(String::from) });
-    ///         ran_on.push(task.await.unwrap().unwrap());
+    ///         let name = async { std::thread::current().name().map(String::from) };
+    ///         ran_on.push(context.next_handle().spawn(name).await.unwrap().unwrap());
     ///     }
     ///     ran_on
     /// })?;
-    /// assert_eq!(outputs[0].as_ref().unwrap(), &["evloop-loop-0", "evloop-loop-1", "evloop-loop-0", "evloop-loop-1"]);
+    /// let expected = ["evloop-loop-0", "evloop-loop-1"].repeat(2);
+    /// assert_eq!(outputs[0].as_ref().unwrap(), &expected);
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn next_handle(&self) -> &Handle {
