@@ -327,3 +327,49 @@ fn reuse_port_listeners_share_one_port_and_the_kernel_spreads_connections() {
         });
     });
 }
+
+#[test]
+fn a_single_acceptor_hands_connections_to_the_loops_in_turn() {
+    within(Duration::from_secs(20), || {
+        let outputs = LoopSet::new()
+            .loops(2)
+            .run(|context| async move {
+                if context.index() != 0 {
+                    return Vec::new(); // this loop keeps serving until loop 0 is done
+                }
+                let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+                let address = listener.local_addr().unwrap();
+                let clients = evloop::spawn(async move {
+                    let mut served_by = Vec::new();
+                    for _ in 0..4 {
+                        let stream = TcpStream::connect(address).await.unwrap();
+                        let mut name = [0; 13]; // "evloop-loop-N"
+                        stream.read_exact(&mut name).await.unwrap();
+                        served_by.push(String::from_utf8(name.to_vec()).unwrap());
+                    }
+                    served_by
+                });
+                for _ in 0..4 {
+                    let (stream, _) = listener.accept().await.unwrap();
+                    // Out of this loop as a std socket; registered again on the chosen loop.
+                    let std_stream = stream.into_std();
+                    context
+                        .next_handle()
+                        .call_soon_threadsafe(move || {
+                            let stream = TcpStream::from_std(std_stream).unwrap();
+                            evloop::spawn(async move {
+                                let name = std::thread::current().name().unwrap().to_string();
+                                stream.write_all(name.as_bytes()).await.unwrap();
+                            });
+                        })
+                        .unwrap();
+                }
+                clients.await.unwrap()
+            })
+            .unwrap();
+        assert_eq!(
+            outputs[0].as_deref().unwrap(),
+            ["evloop-loop-0", "evloop-loop-1"].repeat(2)
+        );
+    });
+}

@@ -30,7 +30,8 @@ use crate::runtime::current_reactor;
 
 /// A mio source registered with the current runtime's reactor.
 pub(crate) struct Source<S: mio::event::Source> {
-    io: S,
+    /// `None` only once `into_inner` has taken it (and then nothing else runs).
+    io: Option<S>,
     token: Token,
     state: Rc<IoState>,
     /// The reactor that registered it; gone if the runtime was dropped first.
@@ -53,7 +54,7 @@ impl<S: mio::event::Source> Source<S> {
         };
         let (token, state) = reactor.borrow_mut().register(&mut io)?;
         Ok(Source {
-            io,
+            io: Some(io),
             token,
             state,
             reactor: Rc::downgrade(&reactor),
@@ -61,7 +62,23 @@ impl<S: mio::event::Source> Source<S> {
     }
 
     pub(crate) fn get_ref(&self) -> &S {
-        &self.io
+        self.io
+            .as_ref()
+            .expect("taken only by into_inner, which consumes the source")
+    }
+
+    /// Deregisters the source and gives back the mio object (to move it to another loop, as
+    /// `TcpStream::into_std` does).
+    pub(crate) fn into_inner(mut self) -> S {
+        self.deregister();
+        self.io.take().expect("present until now")
+    }
+
+    fn deregister(&mut self) {
+        let Some(io) = &mut self.io else { return };
+        if let Some(reactor) = self.reactor.upgrade() {
+            reactor.borrow_mut().deregister(io, self.token);
+        }
     }
 
     /// Runs `op` once `direction` is ready, waiting for readiness again as long as it returns
@@ -80,7 +97,7 @@ impl<S: mio::event::Source> Source<S> {
             if coop::poll_proceed(cx).is_pending() {
                 return Poll::Pending;
             }
-            match op(&self.io) {
+            match op(self.get_ref()) {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
                     coop::refund(); // not ready after all: that was no operation
                     self.state.clear(direction);
@@ -118,14 +135,12 @@ impl<S: mio::event::Source> Source<S> {
 
 impl<S: mio::event::Source> Drop for Source<S> {
     fn drop(&mut self) {
-        if let Some(reactor) = self.reactor.upgrade() {
-            reactor.borrow_mut().deregister(&mut self.io, self.token);
-        }
+        self.deregister();
     }
 }
 
 impl<S: mio::event::Source + fmt::Debug> fmt::Debug for Source<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.io.fmt(f)
+        self.get_ref().fmt(f)
     }
 }

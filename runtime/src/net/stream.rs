@@ -268,6 +268,43 @@ impl<S: StreamSocket> Stream<S> {
     }
 }
 
+impl<S: StreamSocket> Stream<S>
+where
+    S::Io: Into<S>,
+{
+    /// Deregisters the stream from this loop and gives back the std socket, still in
+    /// non-blocking mode: to move a connection to another loop, which wraps it again with
+    /// `from_std` (a single acceptor handing connections to a [`LoopSet`](crate::LoopSet)'s
+    /// loops in turn). Data already received stays in the socket.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evloop::net::{TcpListener, TcpStream};
+    ///
+    /// evloop::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0")?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (accepted, _) = listener.accept().await?;
+    ///     let std_stream = accepted.into_std(); // `Send`: it may cross to another thread
+    ///     let served = std::thread::spawn(move || {
+    ///         evloop::run(async move {
+    ///             let stream = TcpStream::from_std(std_stream)?; // registered on this loop
+    ///             stream.write_all(b"moved").await
+    ///         })
+    ///     });
+    ///     let mut reply = [0; 5];
+    ///     client.read_exact(&mut reply).await?;
+    ///     assert_eq!(&reply, b"moved");
+    ///     served.join().unwrap()
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn into_std(self) -> S {
+        self.source.into_inner().into()
+    }
+}
+
 impl<S: StreamSocket> AsyncRead for Stream<S> {
     fn poll_read(
         self: Pin<&mut Self>,
