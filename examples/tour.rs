@@ -433,9 +433,9 @@ async fn signals_and_processes() {
 
     // loop.add_signal_handler(SIGUSR1, ...): here a child process sends it to us.
     let mut usr1 = Signals::new([SIGUSR1]).unwrap();
-    let me = std::process::id().to_string();
-    let kill = Command::new("kill").args(["-USR1", &me]).status().await;
-    assert!(kill.unwrap().success());
+    let kill = format!("kill -USR1 {}", std::process::id()); // the shell's own `kill`
+    let sent = Command::new("sh").args(["-c", &kill]).status().await;
+    assert!(sent.unwrap().success());
     println!("  caught signal {} from a child process", usr1.recv().await);
 }
 
