@@ -9,13 +9,14 @@
 //! a bounded queue with producers and consumers cancelled at random, a semaphore whose acquires
 //! time out, an event and a mutex with a condition, TCP and Unix connections dropped in the
 //! middle of a transfer, pool jobs (some panic, some are cancelled or never awaited), task groups
-//! whose children fail, are aborted or panic on drop, tasks given up on by `wait_for` — and
+//! whose children fail, are aborted or panic on drop, tasks given up on by `wait_for`, child
+//! processes fed and read through pipes and dropped mid-exchange — and
 //! faults: futures that panic, wakers that panic when
 //! the runtime (or a pool worker) calls them, values whose `Drop` panics. A random third of the
 //! tasks is aborted. After each round every task must have ended one way or another, every permit
 //! must be back and every queue item accounted for; at the end every item ever created must have
-//! been dropped exactly once, and the open descriptors and resident memory must be back where they
-//! were after the first round. Any difference, or a round that does not finish within a minute
+//! been dropped exactly once, no child process may be left a zombie, and the open descriptors and
+//! resident memory must be back where they were after the first round. Any difference, or a round that does not finish within a minute
 //! (a lost wake-up), fails the run with exit code 1.
 //!
 //! Injected panics are counted by a panic hook and not printed; any other panic is.
@@ -113,6 +114,7 @@ struct Tally {
     queue_got: usize,
     connections: usize,
     pool_jobs: usize,
+    children: usize,
 }
 
 /// What the tasks of one round share.
@@ -127,6 +129,7 @@ struct Shared {
     queue_got: Cell<usize>,
     connections: Cell<usize>,
     pool_jobs: Cell<usize>,
+    children: Cell<usize>,
     tcp: std::net::SocketAddr,
     unix: std::path::PathBuf,
 }
@@ -163,8 +166,8 @@ fn main() -> ExitCode {
     let dropped = ITEMS_DROPPED.load(Ordering::Relaxed);
     println!(
         "soak: {} s, {} rounds, {} tasks ({} finished, {} panicked, {} cancelled), {} queue items \
-         put / {} got, {} connections, {} pool jobs, {} faults injected, {} unhandled errors \
-         reported",
+         put / {} got, {} connections, {} pool jobs, {} child processes, {} faults injected, {} \
+         unhandled errors reported",
         seconds,
         tally.rounds,
         tally.tasks,
@@ -175,6 +178,7 @@ fn main() -> ExitCode {
         tally.queue_got,
         tally.connections,
         tally.pool_jobs,
+        tally.children,
         INJECTED_PANICS.load(Ordering::Relaxed),
         UNHANDLED.load(Ordering::Relaxed),
     );
@@ -189,6 +193,10 @@ fn main() -> ExitCode {
         failures.push(format!(
             "descriptors leaked: {fds_before} after the first round, {fds_after} at the end"
         ));
+    }
+    let zombies = zombie_children();
+    if zombies > 0 {
+        failures.push(format!("{zombies} child processes left unreaped (zombies)"));
     }
     // Memory: a leak of even a few bytes per task grows with the hundreds of thousands of tasks a
     // run makes; the allocator's own caching does not.
@@ -231,6 +239,7 @@ fn round(seed: u64, tally: &mut Tally) -> Result<(), String> {
             queue_got: Cell::new(0),
             connections: Cell::new(0),
             pool_jobs: Cell::new(0),
+            children: Cell::new(0),
             tcp: tcp_listener.local_addr().unwrap(),
             unix: unix.clone(),
         });
@@ -270,6 +279,7 @@ fn round(seed: u64, tally: &mut Tally) -> Result<(), String> {
         tally.queue_got += got;
         tally.connections += shared.connections.get();
         tally.pool_jobs += shared.pool_jobs.get();
+        tally.children += shared.children.get();
         let books = if put != got + left.len() {
             Err(format!("{put} items put, {got} got, {} left", left.len()))
         } else if shared.semaphore.available_permits() != PERMITS {
@@ -278,7 +288,21 @@ fn round(seed: u64, tally: &mut Tally) -> Result<(), String> {
                 shared.semaphore.available_permits()
             ))
         } else {
-            let dump = evloop::tasks();
+            // A child process dropped mid-exchange is reaped by a named task of the runtime's
+            // once it ends (its stdin is closed, so it ends soon): let those finish first.
+            let mut dump = evloop::tasks();
+            for _ in 0..1000 {
+                let only_reapers = dump.unrecorded() == 0
+                    && dump.iter().all(|task| {
+                        task.name()
+                            .is_some_and(|name| name.starts_with("evloop: reaping child"))
+                    });
+                if dump.is_empty() || !only_reapers {
+                    break;
+                }
+                sleep(Duration::from_millis(1)).await;
+                dump = evloop::tasks();
+            }
             let alive = dump.len() + dump.unrecorded();
             if alive == 0 {
                 Ok(())
@@ -299,7 +323,7 @@ fn round(seed: u64, tally: &mut Tally) -> Result<(), String> {
 /// One task: a workload of a random kind.
 async fn workload(shared: Rc<Shared>) {
     let random = &shared.random;
-    match random.below(12) {
+    match random.below(13) {
         0 => {
             sleep(Duration::from_micros(random.below(2000))).await;
             let _ = timeout(
@@ -399,11 +423,45 @@ async fn workload(shared: Rc<Shared>) {
         9 => tcp_client(&shared).await,
         10 => unix_client(&shared).await,
         11 => pool_job(&shared).await,
+        12 if random.chance(5) => child_process(&shared).await,
+        12 => {}
         _ => unreachable!(),
     }
     if random.chance(5) {
         let _ = group(&shared).await;
     }
+}
+
+/// A child process fed a line through its stdin and read through its stdout, the whole exchange
+/// cancelled at random (with or without `kill_on_drop`): the descriptors count at the end checks
+/// that no pipe or pidfd leaks.
+async fn child_process(shared: &Shared) {
+    use evloop::process::Command;
+    use futures_lite::{AsyncReadExt, AsyncWriteExt};
+    let random = &shared.random;
+    shared.children.set(shared.children.get() + 1);
+    let spawned = Command::new("sh")
+        .args(["-c", "read line; echo \"$line\""])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(random.chance(50))
+        .spawn();
+    let Ok(mut child) = spawned else { return };
+    let exchange = async {
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"soak\n").await?;
+        drop(stdin); // end of input
+        let mut echoed = String::new();
+        child
+            .stdout
+            .as_mut()
+            .unwrap()
+            .read_to_string(&mut echoed)
+            .await?;
+        assert_eq!(echoed, "soak\n");
+        child.wait().await
+    };
+    let _ = timeout(Duration::from_micros(random.below(5000)), exchange).await;
 }
 
 async fn pool_job(shared: &Shared) {
@@ -577,6 +635,26 @@ fn start_watchdog(rounds: Arc<AtomicUsize>) {
             }
         }
     });
+}
+
+/// How many children of this process have ended and not been reaped (`/proc/*/stat`: state `Z`,
+/// parent us).
+fn zombie_children() -> usize {
+    let me = std::process::id().to_string();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| std::fs::read_to_string(entry.path().join("stat")).ok())
+        .filter(|stat| {
+            let Some(close) = stat.rfind(')') else {
+                return false;
+            };
+            let mut fields = stat[close + 2..].split_whitespace();
+            fields.next() == Some("Z") && fields.next() == Some(me.as_str())
+        })
+        .count()
 }
 
 fn open_descriptors() -> usize {

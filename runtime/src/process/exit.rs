@@ -82,6 +82,10 @@ impl ExitWatch {
     }
 }
 
+/// How a task dump names the task waiting for a dropped `Child`'s process to end, followed by the
+/// process id.
+pub(super) const REAPER_NAME: &str = "evloop: reaping child";
+
 /// Children whose `Child` was dropped while they ran and whom no loop is waiting for.
 static ORPHANS: Mutex<Vec<std::process::Child>> = Mutex::new(Vec::new());
 
@@ -101,8 +105,10 @@ pub(super) fn reap_later(mut child: std::process::Child, mut watch: ExitWatch) {
         }
     }
     if crate::runtime::is_a_loop_thread() {
+        // Named, so that a task dump says what it is waiting for.
+        let name = format!("{REAPER_NAME} {}", child.id());
         let mut reaper = Reaper(Some(child));
-        crate::spawn(async move {
+        crate::spawn_named(name, async move {
             let child = reaper.0.as_mut().expect("taken only here");
             if watch.wait(child).await.is_ok() {
                 reaper.0.take(); // reaped: nothing left for the orphan list
