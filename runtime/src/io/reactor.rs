@@ -138,7 +138,7 @@ impl Reactor {
         }
     }
 
-    /// Registers an I/O source with the driver; it starts out readable and writable (see
+    /// Registers an I/O source with the driver; it starts out writable, not readable (see
     /// `insert`).
     pub(crate) fn register(
         &mut self,
@@ -190,14 +190,16 @@ struct Sources {
 impl Sources {
     /// Reserves a slot and returns the token to register with mio and the source's state.
     ///
-    /// A new source starts as readable and writable: the first operation is simply tried, and a
-    /// `WouldBlock` makes it wait for an edge. (Registering an fd that is already ready makes the
-    /// OS report it at once, so nothing is missed either way.)
+    /// A new source starts as writable but not readable. A first write is simply tried (a new
+    /// socket nearly always has room). A first read waits for the OS to say there is data:
+    /// registering a descriptor that is already readable makes the OS report it at once, so
+    /// nothing is missed, and a new connection's first read usually comes before its peer has
+    /// sent anything, where trying would cost a system call that can only say `WouldBlock`.
     fn insert(&mut self) -> (Token, Rc<IoState>) {
         let generation = self.next_generation & GENERATION_MASK;
         self.next_generation = self.next_generation.wrapping_add(1);
         let state = Rc::new(IoState::default());
-        state.readiness.set(READABLE | WRITABLE);
+        state.readiness.set(WRITABLE);
         let key = self.slab.insert((generation, state.clone()));
         assert!(
             key <= KEY_MASK,
