@@ -172,15 +172,8 @@ impl Local {
         T: Send + 'static,
     {
         let mut pool = self.blocking_pool.borrow_mut();
-        let pool = pool.get_or_insert_with(|| {
-            std::sync::Arc::new(
-                ThreadPoolExecutor::builder()
-                    .max_workers(self.blocking_settings.max_threads)
-                    .idle_timeout(self.blocking_settings.idle_timeout)
-                    .thread_name_prefix("evloop-blocking")
-                    .build(),
-            )
-        });
+        let pool =
+            pool.get_or_insert_with(|| std::sync::Arc::new(self.blocking_settings.build_pool()));
         pool.submit(function)
     }
 

@@ -39,7 +39,6 @@ use std::task::Poll;
 use std::time::Duration;
 
 use super::{Builder, Handle};
-use crate::blocking::ThreadPoolExecutor;
 use crate::debug::TaskDump;
 use crate::sync::Event;
 
@@ -324,12 +323,7 @@ impl LoopSet {
         if self.builder.has_blocking_pool() {
             return self.builder.clone();
         }
-        let settings = self.builder.blocking_settings();
-        let pool = ThreadPoolExecutor::builder()
-            .max_workers(settings.max_threads)
-            .idle_timeout(settings.idle_timeout)
-            .thread_name_prefix("evloop-blocking")
-            .build();
+        let pool = self.builder.blocking_settings().build_pool();
         self.builder.clone().blocking_pool(Arc::new(pool))
     }
 }

@@ -34,7 +34,7 @@ pub use loop_set::{LoopContext, LoopSet, StopHandle};
 pub(crate) use shared::{LoopToken, Shared};
 pub use spawner::LocalSpawner;
 
-use crate::blocking::PoolFuture;
+use crate::blocking::{PoolFuture, ThreadPoolExecutor};
 use crate::task::{JoinHandle, Origin};
 
 /// The runtime's blocking-pool settings (see [`Builder`]).
@@ -43,6 +43,18 @@ pub(crate) struct BlockingSettings {
     pub(crate) max_threads: usize,
     pub(crate) idle_timeout: Duration,
     pub(crate) shutdown_timeout: Duration,
+}
+
+impl BlockingSettings {
+    /// A pool made to these settings: a runtime's own, made on first use, or a `LoopSet`'s,
+    /// shared by its loops.
+    pub(crate) fn build_pool(&self) -> ThreadPoolExecutor {
+        ThreadPoolExecutor::builder()
+            .max_workers(self.max_threads)
+            .idle_timeout(self.idle_timeout)
+            .thread_name_prefix("evloop-blocking")
+            .build()
+    }
 }
 
 /// An event loop with its tasks and timers. Most programs only need [`run`].
