@@ -74,9 +74,10 @@ fn cancel_succeeds_only_before_the_job_starts() {
     assert!(error.is_cancelled(), "{error}");
     assert!(error.to_string().contains("before a worker started it"));
     let (finish, finishing) = mpsc::channel::<()>();
-    let running = pool.submit(move || finishing.recv().unwrap()); // runs until we say so
-    // `running()`, not the pool's counts: a worker may have taken the job from the queue and
-    // not yet started it, and until it starts, it can still be cancelled.
+    // The job runs until we say so. We wait for `running()`, not the pool's counts: a worker
+    // may have taken the job from the queue and not yet started it, and until it starts, it can
+    // still be cancelled.
+    let running = pool.submit(move || finishing.recv().unwrap());
     while !running.running() {
         std::thread::yield_now();
     }
