@@ -202,3 +202,15 @@ fn a_missing_program_is_a_clear_error() {
         );
     });
 }
+
+#[test]
+fn output_pipes_the_streams_for_that_call_only() {
+    evloop::run(async {
+        let mut command = Command::new("true");
+        assert!(command.output().await.unwrap().status.success());
+        // `spawn` after `output` has std's defaults again: nothing piped.
+        let mut child = command.spawn().unwrap();
+        assert!(child.stdin.is_none() && child.stdout.is_none() && child.stderr.is_none());
+        assert!(child.wait().await.unwrap().success());
+    });
+}

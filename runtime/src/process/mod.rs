@@ -400,7 +400,8 @@ impl Command {
     }
 
     /// Runs the child to its end, collecting its stdout and stderr (asyncio's `communicate()`).
-    /// Unless configured, stdin is empty (`Stdio::null()`) and stdout and stderr are piped.
+    /// Unless configured, stdin is empty (`Stdio::null()`) and stdout and stderr are piped, for
+    /// this call only.
     ///
     /// # Errors
     ///
@@ -429,7 +430,18 @@ impl Command {
         if !stderr {
             self.std.stderr(Stdio::piped());
         }
-        self.spawn()?.wait_with_output().await
+        let spawned = self.spawn();
+        // Those choices were for this call only, as in std: back to the defaults of `spawn`.
+        if !stdin {
+            self.std.stdin(Stdio::inherit());
+        }
+        if !stdout {
+            self.std.stdout(Stdio::inherit());
+        }
+        if !stderr {
+            self.std.stderr(Stdio::inherit());
+        }
+        spawned?.wait_with_output().await
     }
 }
 

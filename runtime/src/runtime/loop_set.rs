@@ -269,7 +269,7 @@ impl LoopSet {
             let (entry, started) = (entry.clone(), started.clone());
             let thread = std::thread::Builder::new()
                 .name(format!("evloop-loop-{index}"))
-                .spawn(move || spec.run(&*entry, &started, &released));
+                .spawn(move || spec.run(&*entry, started, &released));
             match thread {
                 Ok(thread) => {
                     threads.push(thread);
@@ -283,7 +283,9 @@ impl LoopSet {
         }
         drop(started);
         // Every loop reports its handle (or why it has none) before any entry point starts, so
-        // each entry point can reach every loop.
+        // each entry point can reach every loop. Each loop drops its sender once it has reported
+        // (a loop that panics first drops it while unwinding), so a missing report ends the wait
+        // instead of hanging it.
         let mut handles: Vec<Option<Handle>> = (0..self.loops).map(|_| None).collect();
         for _ in 0..self.loops {
             let Ok((index, handle)) = handles_up.recv() else {
@@ -392,7 +394,7 @@ impl LoopSpec {
     fn run<F, Fut, T>(
         self,
         entry: &F,
-        started: &mpsc::Sender<(usize, io::Result<Handle>)>,
+        started: mpsc::Sender<(usize, io::Result<Handle>)>,
         released: &mpsc::Receiver<Option<Arc<[Handle]>>>,
     ) -> Option<T>
     where
@@ -414,7 +416,7 @@ impl LoopSpec {
     fn run_loop<F, Fut, T>(
         self,
         entry: &F,
-        started: &mpsc::Sender<(usize, io::Result<Handle>)>,
+        started: mpsc::Sender<(usize, io::Result<Handle>)>,
         released: &mpsc::Receiver<Option<Arc<[Handle]>>>,
     ) -> Option<T>
     where
@@ -449,6 +451,7 @@ impl LoopSpec {
             None
         };
         let _ = started.send((self.index, Ok(runtime.handle())));
+        drop(started);
         let handles = released.recv().ok().flatten()?;
         let context = LoopContext {
             index: self.index,
