@@ -38,11 +38,11 @@ pub fn smol_run<F: Future>(future: F) -> F::Output {
 }
 
 /// One workload: a name for the table, how many operations one run makes, and one run per
-/// runtime, in the order of the table's columns.
-pub struct Workload {
+/// column (a runtime, or a primitive on a runtime), in the order of the table's columns.
+pub struct Workload<const COLUMNS: usize = 3> {
     pub name: &'static str,
     pub operations: u64,
-    pub runs: [fn(); 3],
+    pub runs: [fn(); COLUMNS],
 }
 
 /// The unit of the table's figures.
@@ -54,13 +54,15 @@ pub enum Per {
 
 /// Prints a table with a column per runtime and a row per workload (those whose name contains
 /// the command line's filter, if any: `cargo bench --bench NAME -- FILTER`).
-pub fn run_table(columns: [&str; 3], rounds: usize, per: Per, workloads: &[Workload]) {
+pub fn run_table<const COLUMNS: usize>(
+    columns: [&str; COLUMNS],
+    rounds: usize,
+    per: Per,
+    workloads: &[Workload<COLUMNS>],
+) {
     let filter: Option<String> = std::env::args().skip(1).find(|arg| !arg.starts_with("--"));
-    println!(
-        "| workload | {} | {} | {} |",
-        columns[0], columns[1], columns[2]
-    );
-    println!("|---|---:|---:|---:|");
+    println!("| workload | {} |", columns.join(" | "));
+    println!("|---|{}", "---:|".repeat(COLUMNS));
     for workload in workloads {
         if filter
             .as_ref()
@@ -89,10 +91,7 @@ pub fn run_table(columns: [&str; 3], rounds: usize, per: Per, workloads: &[Workl
                 )
             })
             .collect();
-        println!(
-            "| {} | {} | {} | {} |",
-            workload.name, figures[0], figures[1], figures[2]
-        );
+        println!("| {} | {} |", workload.name, figures.join(" | "));
     }
 }
 

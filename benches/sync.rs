@@ -8,9 +8,14 @@
 //!
 //! - semaphore: 1,000 tasks each take a permit of a `Semaphore(10)` 1,000 times, yielding while
 //!   they hold it, so 990 tasks are always queued and every release hands a permit over;
-//! - mutex: 100 tasks each lock a `Mutex<u64>` 10,000 times and add one;
+//! - mutex: 100 tasks each lock a `Mutex<u64>` 10,000 times and add one (the holder never waits
+//!   while it holds the lock, so the lock is free whenever somebody asks: the fast path);
+//! - mutex held across a yield: 100 tasks each lock it 1,000 times and yield while they hold it,
+//!   so 99 tasks are always queued and every unlock has a waiter to wake (the slow path);
 //! - ping-pong: two tasks bounce a number 1,000,000 times through two queues of capacity one
 //!   (tokio: `mpsc::channel(1)`, smol: `async_channel::bounded(1)`).
+//!
+//! The two mutex rows have a fourth column: `futures::lock::Mutex` on `futures`' `LocalPool`.
 
 mod harness;
 
@@ -26,6 +31,7 @@ const ACQUISITIONS_PER_TASK: u64 = 1_000;
 const PERMITS: usize = 10;
 const MUTEX_TASKS: u64 = 100;
 const LOCKS_PER_TASK: u64 = 10_000;
+const HELD_LOCKS_PER_TASK: u64 = 1_000;
 const ROUND_TRIPS: u64 = 1_000_000;
 
 mod evloop_work {
@@ -72,6 +78,30 @@ mod evloop_work {
             total
         });
         assert_eq!(total, MUTEX_TASKS * LOCKS_PER_TASK);
+    }
+
+    pub fn mutex_held_across_yield() {
+        let total = evloop::run(async {
+            let counter = Rc::new(Mutex::new(0u64));
+            let tasks: Vec<_> = (0..MUTEX_TASKS)
+                .map(|_| {
+                    let counter = counter.clone();
+                    evloop::spawn(async move {
+                        for _ in 0..HELD_LOCKS_PER_TASK {
+                            let mut value = counter.lock().await;
+                            evloop::yield_now().await;
+                            *value += 1;
+                        }
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+            let total = *counter.lock().await;
+            total
+        });
+        assert_eq!(total, MUTEX_TASKS * HELD_LOCKS_PER_TASK);
     }
 
     pub fn ping_pong() {
@@ -142,6 +172,30 @@ mod tokio_work {
         assert_eq!(total, MUTEX_TASKS * LOCKS_PER_TASK);
     }
 
+    pub fn mutex_held_across_yield() {
+        let total = tokio_run(async {
+            let counter = Rc::new(Mutex::new(0u64));
+            let tasks: Vec<_> = (0..MUTEX_TASKS)
+                .map(|_| {
+                    let counter = counter.clone();
+                    spawn_local(async move {
+                        for _ in 0..HELD_LOCKS_PER_TASK {
+                            let mut value = counter.lock().await;
+                            tokio::task::yield_now().await;
+                            *value += 1;
+                        }
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+            let total = *counter.lock().await;
+            total
+        });
+        assert_eq!(total, MUTEX_TASKS * HELD_LOCKS_PER_TASK);
+    }
+
     pub fn ping_pong() {
         tokio_run(async {
             let (ping_tx, mut ping_rx) = mpsc::channel(1);
@@ -207,6 +261,30 @@ mod smol_work {
         assert_eq!(total, MUTEX_TASKS * LOCKS_PER_TASK);
     }
 
+    pub fn mutex_held_across_yield() {
+        let total = smol_run(async {
+            let counter = Rc::new(Mutex::new(0u64));
+            let tasks: Vec<_> = (0..MUTEX_TASKS)
+                .map(|_| {
+                    let counter = counter.clone();
+                    smol_spawn(async move {
+                        for _ in 0..HELD_LOCKS_PER_TASK {
+                            let mut value = counter.lock().await;
+                            futures_lite::future::yield_now().await;
+                            *value += 1;
+                        }
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await;
+            }
+            let total = *counter.lock().await;
+            total
+        });
+        assert_eq!(total, MUTEX_TASKS * HELD_LOCKS_PER_TASK);
+    }
+
     pub fn ping_pong() {
         smol_run(async {
             let (ping_tx, ping_rx) = async_channel::bounded(1);
@@ -226,6 +304,51 @@ mod smol_work {
     }
 }
 
+/// `futures::lock::Mutex` on `futures`' own single-threaded executor, `LocalPool`.
+mod futures_work {
+    use super::*;
+    use futures_executor::LocalPool;
+    use futures_util::lock::Mutex;
+    use futures_util::task::LocalSpawnExt;
+
+    /// Spawns `MUTEX_TASKS` tasks made by `task` around one counter, runs the pool until they
+    /// are all done, and returns the count.
+    fn run_counting<F: std::future::Future<Output = ()> + 'static>(
+        task: impl Fn(Rc<Mutex<u64>>) -> F,
+    ) -> u64 {
+        let mut pool = LocalPool::new();
+        let counter = Rc::new(Mutex::new(0u64));
+        for _ in 0..MUTEX_TASKS {
+            pool.spawner()
+                .spawn_local(task(counter.clone()))
+                .expect("the pool is running");
+        }
+        pool.run();
+        let total = *counter.try_lock().expect("every task is done");
+        total
+    }
+
+    pub fn mutex() {
+        let total = run_counting(|counter| async move {
+            for _ in 0..LOCKS_PER_TASK {
+                *counter.lock().await += 1;
+            }
+        });
+        assert_eq!(total, MUTEX_TASKS * LOCKS_PER_TASK);
+    }
+
+    pub fn mutex_held_across_yield() {
+        let total = run_counting(|counter| async move {
+            for _ in 0..HELD_LOCKS_PER_TASK {
+                let mut value = counter.lock().await;
+                futures_lite::future::yield_now().await;
+                *value += 1;
+            }
+        });
+        assert_eq!(total, MUTEX_TASKS * HELD_LOCKS_PER_TASK);
+    }
+}
+
 fn main() {
     harness::run_table(
         ["evloop::sync", "tokio::sync", "async-lock / async-channel"],
@@ -242,17 +365,44 @@ fn main() {
                 ],
             },
             Workload {
-                name: "100 tasks x 10,000 Mutex locks (ns/lock)",
-                operations: MUTEX_TASKS * LOCKS_PER_TASK,
-                runs: [evloop_work::mutex, tokio_work::mutex, smol_work::mutex],
-            },
-            Workload {
                 name: "ping-pong through two bounded(1) queues (ns/round trip)",
                 operations: ROUND_TRIPS,
                 runs: [
                     evloop_work::ping_pong,
                     tokio_work::ping_pong,
                     smol_work::ping_pong,
+                ],
+            },
+        ],
+    );
+    harness::run_table(
+        [
+            "evloop::sync",
+            "tokio::sync",
+            "async-lock",
+            "futures::lock (LocalPool)",
+        ],
+        ROUNDS,
+        Per::Nanoseconds,
+        &[
+            Workload {
+                name: "100 tasks x 10,000 Mutex locks (ns/lock)",
+                operations: MUTEX_TASKS * LOCKS_PER_TASK,
+                runs: [
+                    evloop_work::mutex,
+                    tokio_work::mutex,
+                    smol_work::mutex,
+                    futures_work::mutex,
+                ],
+            },
+            Workload {
+                name: "100 tasks x 1,000 Mutex locks held across a yield (ns/lock)",
+                operations: MUTEX_TASKS * HELD_LOCKS_PER_TASK,
+                runs: [
+                    evloop_work::mutex_held_across_yield,
+                    tokio_work::mutex_held_across_yield,
+                    smol_work::mutex_held_across_yield,
+                    futures_work::mutex_held_across_yield,
                 ],
             },
         ],

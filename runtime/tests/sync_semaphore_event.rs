@@ -168,6 +168,31 @@ fn a_request_larger_than_a_semaphore_can_ever_hold_is_refused_at_once() {
 }
 
 #[test]
+fn adding_permits_past_the_most_a_semaphore_holds_panics_and_changes_nothing() {
+    let most = usize::MAX / 2;
+    let semaphore = Semaphore::new(most - 1);
+    semaphore.add_permits(1);
+    for too_many in [1, most, usize::MAX] {
+        let refused = std::panic::catch_unwind(|| semaphore.add_permits(too_many));
+        let message = *refused.unwrap_err().downcast::<&str>().unwrap();
+        assert!(message.contains("too many permits added"), "{message}");
+        assert_eq!(semaphore.available_permits(), most);
+    }
+    // The same with somebody queued, where the permits would go to the waiters.
+    let mut take_all = pin!(semaphore.acquire_many(most));
+    let Poll::Ready(all) = poll_once(&mut take_all) else {
+        panic!("every permit is free")
+    };
+    let mut more = pin!(semaphore.acquire());
+    assert!(poll_once(&mut more).is_pending());
+    let refused = std::panic::catch_unwind(|| semaphore.add_permits(most + 1));
+    assert!(refused.is_err());
+    assert!(poll_once(&mut more).is_pending(), "nothing was granted");
+    drop(all);
+    assert!(poll_once(&mut more).is_ready());
+}
+
+#[test]
 fn a_bounded_semaphore_refuses_a_request_beyond_its_bound_at_once() {
     let semaphore = BoundedSemaphore::new(2);
     let refused = std::panic::catch_unwind(|| drop(semaphore.acquire_many(3)));

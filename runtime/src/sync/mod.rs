@@ -52,7 +52,7 @@ pub use barrier::{Barrier, BarrierWait, BrokenBarrier};
 pub use buffer::{Buffer, Fifo, Lifo, Priority};
 pub use condition::{Condition, ConditionWait};
 pub use event::{Event, EventWait};
-pub use mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard};
+pub use mutex::{Lock, Mutex, MutexGuard, MutexLock, OwnedMutexGuard};
 pub use queue::{
     GenericQueue, LifoQueue, PriorityQueue, Queue, QueueGet, QueueJoin, QueuePut, QueueShutDown,
     QueueStream, TaskDoneError, TryGetError, TryPutError,

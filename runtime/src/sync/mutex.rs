@@ -18,11 +18,14 @@
 //! previous one), and the mutex tests run under Miri.
 
 use std::fmt;
+use std::future::Future;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::semaphore::{NoPermits, Semaphore, SemaphorePermit};
+use super::semaphore::{Acquire, NoPermits, Semaphore, SemaphorePermit};
 use super::SharedRef;
 use crate::shim::UnsafeCell;
 use crate::time::Elapsed;
@@ -89,9 +92,12 @@ impl<T> Mutex<T> {
 
     /// Waits until the mutex is free and takes it. Dropping the returned future while it waits
     /// gives up its place in the queue and loses nothing else.
-    pub async fn lock(&self) -> MutexGuard<'_, T> {
-        let permit = self.holder.acquire().await;
-        self.guard(permit)
+    #[inline]
+    pub fn lock(&self) -> MutexLock<'_, T> {
+        MutexLock {
+            mutex: self,
+            acquire: self.holder.acquire(),
+        }
     }
 
     /// Waits for the mutex, like [`lock`](Mutex::lock), and returns a guard that owns `this` (an
@@ -255,6 +261,38 @@ impl<T> fmt::Debug for Mutex<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Mutex")
             .field("locked", &self.is_locked())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The future returned by [`Mutex::lock`]: waits for the mutex's permit, then gives its guard.
+///
+/// A named future rather than an `async fn` so that its `poll` can be `#[inline]`: an
+/// uncontended lock then compiles into the caller's task as a budget check and one
+/// compare-and-swap, however many places call `lock` (the compiler stops inlining an
+/// `async fn`'s body into its callers once there are several).
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct MutexLock<'a, T> {
+    mutex: &'a Mutex<T>,
+    acquire: Acquire<'a>,
+}
+
+impl<'a, T> Future for MutexLock<'a, T> {
+    type Output = MutexGuard<'a, T>;
+
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<MutexGuard<'a, T>> {
+        let mutex = self.mutex;
+        Pin::new(&mut self.acquire)
+            .poll(cx)
+            .map(|permit| mutex.guard(permit))
+    }
+}
+
+impl<T> fmt::Debug for MutexLock<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MutexLock")
+            .field("acquire", &self.acquire)
             .finish_non_exhaustive()
     }
 }
