@@ -373,3 +373,60 @@ fn a_single_acceptor_hands_connections_to_the_loops_in_turn() {
         );
     });
 }
+
+/// Linux does not spread Unix-domain connections with `SO_REUSEPORT` (a second bind of the same
+/// path fails), so a Unix server on several loops uses the single acceptor.
+#[test]
+fn a_single_acceptor_hands_unix_connections_to_the_loops_in_turn() {
+    use evloop::net::{UnixListener, UnixStream};
+    let path = std::env::temp_dir().join(format!(
+        "evloop-loop-set-acceptor-{}.sock",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&path);
+    let served_path = path.clone();
+    within(Duration::from_secs(20), move || {
+        let outputs = LoopSet::new()
+            .loops(2)
+            .run(move |context| {
+                let path = served_path.clone();
+                async move {
+                    if context.index() != 0 {
+                        return Vec::new();
+                    }
+                    let listener = UnixListener::bind(&path).unwrap();
+                    let clients = evloop::spawn(async move {
+                        let mut served_by = Vec::new();
+                        for _ in 0..4 {
+                            let stream = UnixStream::connect(&path).await.unwrap();
+                            let mut name = [0; 13]; // "evloop-loop-N"
+                            stream.read_exact(&mut name).await.unwrap();
+                            served_by.push(String::from_utf8(name.to_vec()).unwrap());
+                        }
+                        served_by
+                    });
+                    for _ in 0..4 {
+                        let (stream, _) = listener.accept().await.unwrap();
+                        let std_stream = stream.into_std();
+                        context
+                            .next_handle()
+                            .call_soon_threadsafe(move || {
+                                let stream = UnixStream::from_std(std_stream).unwrap();
+                                evloop::spawn(async move {
+                                    let name = std::thread::current().name().unwrap().to_string();
+                                    stream.write_all(name.as_bytes()).await.unwrap();
+                                });
+                            })
+                            .unwrap();
+                    }
+                    clients.await.unwrap()
+                }
+            })
+            .unwrap();
+        assert_eq!(
+            outputs[0].as_deref().unwrap(),
+            ["evloop-loop-0", "evloop-loop-1"].repeat(2)
+        );
+    });
+    let _ = std::fs::remove_file(&path);
+}
