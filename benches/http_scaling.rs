@@ -16,6 +16,13 @@
 //! connections, each sending a request, reading the whole response, and sending the next. On a
 //! machine with few cores the generator competes with the server, so requests per second of the
 //! server's CPU time is reported next to requests per second.
+//!
+//! A second table takes the load generator off the other cores: each process (`--self KIND`)
+//! serves *and* drives its own connections over loopback. evloop N loops: each loop listens on
+//! its own port and drives its share of the connections, so nothing is shared between the loops;
+//! tokio `multi_thread`: one listener, the connections' client and server tasks spread by work
+//! stealing. There is no other process to compete with, so requests per second over N loops
+//! against one loop is the scaling that N cores allow (the "× 1 loop" column).
 
 #[path = "../examples/hyper_on_evloop.rs"]
 mod hyper_on_evloop;
@@ -44,13 +51,27 @@ fn main() {
             .and_then(|i| args.get(i + 1))
             .cloned()
     };
+    let seconds: u64 = option("--seconds").map_or(5, |s| s.parse().expect("--seconds N"));
+    let connections: usize =
+        option("--connections").map_or(64, |c| c.parse().expect("--connections N"));
     if let Some(kind) = option("--serve") {
         serve(&kind);
         return;
     }
-    let seconds: u64 = option("--seconds").map_or(5, |s| s.parse().expect("--seconds N"));
-    let connections: usize =
-        option("--connections").map_or(64, |c| c.parse().expect("--connections N"));
+    if let Some(kind) = option("--self") {
+        let start = Instant::now();
+        let load = self_loaded(&kind, connections, start + Duration::from_secs(seconds));
+        // One line for the parent: requests, wall seconds, CPU seconds, p50 and p99 in µs.
+        println!(
+            "{} {} {} {} {}",
+            load.requests,
+            start.elapsed().as_secs_f64(),
+            cpu_seconds(std::process::id()),
+            load.percentile(0.50).as_secs_f64() * 1e6,
+            load.percentile(0.99).as_secs_f64() * 1e6,
+        );
+        return;
+    }
     println!(
         "HTTP/1.1 keep-alive, {connections} connections, {seconds} s per server, N = {} CPUs",
         cpus()
@@ -72,6 +93,36 @@ fn main() {
             load.requests as f64 / cpu.max(f64::EPSILON),
             load.percentile(0.50).as_secs_f64() * 1e6,
             load.percentile(0.99).as_secs_f64() * 1e6,
+        );
+    }
+    println!();
+    println!("Self-loaded: each process serves and drives its own {connections} connections");
+    println!("| server | requests/s | × 1 loop | requests per CPU-second | p50 | p99 |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let mut one_loop = None;
+    for kind in KINDS {
+        let output = Command::new(std::env::current_exe().unwrap())
+            .args(["--self", kind])
+            .args(["--seconds", &seconds.to_string()])
+            .args(["--connections", &connections.to_string()])
+            .output()
+            .expect("running the self-loaded server");
+        assert!(output.status.success(), "{kind} failed");
+        let line = String::from_utf8(output.stdout).unwrap();
+        let figures: Vec<f64> = line
+            .split_whitespace()
+            .map(|figure| figure.parse().unwrap())
+            .collect();
+        let &[requests, wall, cpu, p50, p99] = figures.as_slice() else {
+            panic!("{kind} printed {line:?}")
+        };
+        let per_second = requests / wall;
+        let one_loop = *one_loop.get_or_insert(per_second);
+        let name = kind.replace('N', &cpus().to_string());
+        println!(
+            "| {name} | {per_second:.0} | {:.2} | {:.0} | {p50:.0} µs | {p99:.0} µs |",
+            per_second / one_loop,
+            requests / cpu.max(f64::EPSILON),
         );
     }
 }
@@ -155,6 +206,11 @@ fn serve_evloop(loops: usize) {
 async fn serve_tokio() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     println!("{}", listener.local_addr().unwrap());
+    serve_tokio_on(listener).await;
+}
+
+/// Accepts connections forever, serving each with hyper on its own task.
+async fn serve_tokio_on(listener: tokio::net::TcpListener) {
     loop {
         let (stream, _) = listener.accept().await.unwrap();
         let _ = stream.set_nodelay(true);
@@ -169,6 +225,73 @@ async fn serve_tokio() {
                 .await;
         });
     }
+}
+
+// ---- self-loaded: server and clients in one process ---------------------------------------------
+
+/// Serves and drives `connections` connections until `deadline` in the runtime `kind`.
+fn self_loaded(kind: &str, connections: usize, deadline: Instant) -> Load {
+    let mut latencies = match kind {
+        "evloop-1" => self_loaded_evloop(1, connections, deadline),
+        "evloop-N" => self_loaded_evloop(cpus(), connections, deadline),
+        "tokio-current_thread" => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(self_loaded_tokio(connections, deadline)),
+        "tokio-multi_thread" => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(cpus())
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(self_loaded_tokio(connections, deadline)),
+        other => panic!("unknown server {other}"),
+    };
+    latencies.sort_unstable();
+    Load {
+        requests: latencies.len(),
+        elapsed: Duration::ZERO, // the caller times the whole process
+        latencies,
+    }
+}
+
+/// Each loop listens on a port of its own and drives its share of the connections to it.
+fn self_loaded_evloop(loops: usize, connections: usize, deadline: Instant) -> Vec<Duration> {
+    let outputs = evloop::LoopSet::new()
+        .loops(loops)
+        .run(move |context| async move {
+            let listener = evloop::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let address = listener.local_addr().unwrap();
+            let server = evloop::spawn(hyper_on_evloop::serve(listener));
+            let share = (context.index()..connections).step_by(loops).count();
+            let clients: Vec<_> = (0..share)
+                .map(|_| evloop::spawn(connection(address, deadline)))
+                .collect();
+            let mut latencies = Vec::new();
+            for client in clients {
+                latencies.extend(client.await.unwrap());
+            }
+            server.abort();
+            latencies
+        })
+        .unwrap();
+    outputs.into_iter().flatten().flatten().collect()
+}
+
+/// One listener; the client and server tasks go wherever tokio's scheduler puts them.
+async fn self_loaded_tokio(connections: usize, deadline: Instant) -> Vec<Duration> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let server = tokio::spawn(serve_tokio_on(listener));
+    let clients: Vec<_> = (0..connections)
+        .map(|_| tokio::spawn(tokio_connection(address, deadline)))
+        .collect();
+    let mut latencies = Vec::new();
+    for client in clients {
+        latencies.extend(client.await.unwrap());
+    }
+    server.abort();
+    latencies
 }
 
 // ---- the load generator -------------------------------------------------------------------------
@@ -215,30 +338,14 @@ fn generate_load(address: SocketAddr, connections: usize, duration: Duration) ->
 async fn connection(address: SocketAddr, deadline: Instant) -> Vec<Duration> {
     let stream = evloop::net::TcpStream::connect(address).await.unwrap();
     stream.set_nodelay(true).unwrap();
-    let request = b"GET / HTTP/1.1\r\nhost: bench\r\n\r\n";
     let mut buffer = Vec::with_capacity(1024);
     let mut chunk = [0; 1024];
     let mut latencies = Vec::new();
     while Instant::now() < deadline {
         let sent = Instant::now();
-        stream.write_all(request).await.unwrap();
-        // Read one response: the head, then as many body bytes as it announces.
+        stream.write_all(REQUEST).await.unwrap();
         buffer.clear();
-        let (head_end, body_len) = loop {
-            if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-                let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
-                let length = head
-                    .lines()
-                    .find_map(|line| line.strip_prefix("content-length:"))
-                    .and_then(|value| value.trim().parse::<usize>().ok())
-                    .expect("a content-length");
-                break (end + 4, length);
-            }
-            let n = stream.read(&mut chunk).await.unwrap();
-            assert!(n > 0, "the server closed the connection");
-            buffer.extend_from_slice(&chunk[..n]);
-        };
-        while buffer.len() < head_end + body_len {
+        while !response_is_complete(&buffer) {
             let n = stream.read(&mut chunk).await.unwrap();
             assert!(n > 0, "the server closed the connection");
             buffer.extend_from_slice(&chunk[..n]);
@@ -246,4 +353,43 @@ async fn connection(address: SocketAddr, deadline: Instant) -> Vec<Duration> {
         latencies.push(sent.elapsed());
     }
     latencies
+}
+
+/// `connection` on tokio's sockets, for the self-loaded tokio servers.
+async fn tokio_connection(address: SocketAddr, deadline: Instant) -> Vec<Duration> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let mut buffer = Vec::with_capacity(1024);
+    let mut chunk = [0; 1024];
+    let mut latencies = Vec::new();
+    while Instant::now() < deadline {
+        let sent = Instant::now();
+        stream.write_all(REQUEST).await.unwrap();
+        buffer.clear();
+        while !response_is_complete(&buffer) {
+            let n = stream.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "the server closed the connection");
+            buffer.extend_from_slice(&chunk[..n]);
+        }
+        latencies.push(sent.elapsed());
+    }
+    latencies
+}
+
+/// The request every connection sends, again and again.
+const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nhost: bench\r\n\r\n";
+
+/// Whether `buffer` holds one whole response: the head, then as many body bytes as it announces.
+fn response_is_complete(buffer: &[u8]) -> bool {
+    let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
+    let body_len = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length:"))
+        .and_then(|value| value.trim().parse::<usize>().ok())
+        .expect("a content-length");
+    buffer.len() >= end + 4 + body_len
 }

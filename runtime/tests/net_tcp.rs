@@ -416,3 +416,45 @@ fn a_readiness_waker_that_panics_does_not_stop_the_loop() {
         });
     });
 }
+
+/// A read that returns fewer bytes than asked ends the readiness it used (the socket is drained);
+/// bytes sent after it must still wake the reader.
+#[test]
+fn bytes_sent_after_a_short_read_still_wake_the_reader() {
+    within(Duration::from_secs(10), || {
+        evloop::run(async {
+            let (client, server) = connected_pair().await;
+            for round in 0..50u8 {
+                client.write_all(&[round; 10]).await.unwrap();
+                let mut buffer = [0; 100];
+                let n = server.read(&mut buffer).await.unwrap();
+                assert!(n > 0 && n < buffer.len(), "a short read");
+                let mut rest = vec![0; 10 - n];
+                server.read_exact(&mut rest).await.unwrap();
+                evloop::yield_now().await; // an event may come and go before the next write
+            }
+        });
+    });
+}
+
+/// The peer's last bytes and its end of stream come in one event; a short read of those bytes
+/// must not forget the end: the next read returns 0 instead of waiting for an edge that has
+/// already passed.
+#[test]
+fn a_short_read_of_the_last_bytes_keeps_the_end_of_stream() {
+    within(Duration::from_secs(10), || {
+        evloop::run(async {
+            let (client, server) = connected_pair().await;
+            client.write_all(b"last").await.unwrap();
+            client.shutdown(Shutdown::Write).unwrap();
+            let mut buffer = [0; 100];
+            assert_eq!(server.read(&mut buffer).await.unwrap(), 4);
+            assert_eq!(server.read(&mut buffer).await.unwrap(), 0);
+            assert_eq!(
+                server.read(&mut buffer).await.unwrap(),
+                0,
+                "and stays ended"
+            );
+        });
+    });
+}

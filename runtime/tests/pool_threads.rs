@@ -19,9 +19,10 @@ fn threads() -> usize {
 }
 
 /// How long a joined thread may still be counted: `join` returns when the kernel clears the
-/// thread's id, a moment before it leaves the process's thread count. A thread that is really
-/// still alive (the bug these checks look for) stays far longer.
-const EXIT_LAG: Duration = Duration::from_millis(100);
+/// thread's id, a moment before it leaves the process's thread count (longer on a loaded
+/// machine, where the exiting thread waits for a core). A thread that is really still alive (the
+/// bug these checks look for) stays for its 60 s idle timeout.
+const EXIT_LAG: Duration = Duration::from_secs(1);
 
 /// Waits up to `limit` for the thread count to reach `expected`.
 fn settles_to(expected: usize, limit: Duration) -> bool {
@@ -62,8 +63,7 @@ fn idle_threads_retire_after_the_timeout(base: usize) {
         .max_workers(8)
         .idle_timeout(Duration::from_millis(100))
         .build();
-    run_concurrently(&pool, 8);
-    assert_eq!(threads(), base + 8);
+    run_concurrently(&pool, 8); // eight at once: eight threads, which may retire from now on
     assert!(
         settles_to(base, Duration::from_secs(5)),
         "{} threads left after idling",

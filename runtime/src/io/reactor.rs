@@ -15,6 +15,13 @@
 //! that arrived before the task looked. This is safe on one thread without a tick counter: events
 //! are dispatched only between polls, never between a task's `WouldBlock` and its clearing.
 //!
+//! One exception saves a system call per message: a TCP read that returns fewer bytes than it
+//! asked for has drained the socket's receive queue, so the `WouldBlock` the next read would get
+//! is certain, and the stream marks the direction [`drained`](IoState::drained) instead (tokio
+//! does the same). Whatever arrives later raises a new edge. A drained direction keeps its
+//! closed and error bits: the edge that reported them has passed and will not come again, so
+//! forgetting them would leave the next read waiting for ever.
+//!
 //! # Token reuse
 //!
 //! Registrations live in a `Slab`, and a freed slot is reused by the next registration. A token
@@ -110,6 +117,17 @@ impl IoState {
         let bits = match direction {
             Direction::Read => READABLE | READ_CLOSED,
             Direction::Write => WRITABLE | WRITE_CLOSED,
+        };
+        self.readiness.set(self.readiness.get() & !bits);
+    }
+
+    /// An operation in `direction` did less than asked because the OS had no more (a short TCP
+    /// read): wait for the next edge, but keep a closed side or an error, which no later edge
+    /// will report again.
+    pub(crate) fn drained(&self, direction: Direction) {
+        let bits = match direction {
+            Direction::Read => READABLE,
+            Direction::Write => WRITABLE,
         };
         self.readiness.set(self.readiness.get() & !bits);
     }
@@ -315,6 +333,26 @@ mod tests {
         );
         state.clear(Direction::Read);
         assert!(wait(&state, Direction::Read, &waker).is_pending());
+    }
+
+    #[test]
+    fn a_drained_direction_waits_for_the_next_edge_but_keeps_a_closed_side() {
+        let mut sources = Sources::default();
+        let (token, state) = sources.insert();
+        let (_, waker) = counting_waker();
+        sources.set_readiness(token, READABLE, &mut Vec::new());
+        state.drained(Direction::Read);
+        assert!(wait(&state, Direction::Read, &waker).is_pending());
+        assert!(
+            wait(&state, Direction::Write, &waker).is_ready(),
+            "the other direction is untouched"
+        );
+        sources.set_readiness(token, READABLE | READ_CLOSED, &mut Vec::new());
+        state.drained(Direction::Read);
+        assert!(
+            wait(&state, Direction::Read, &waker).is_ready(),
+            "the closed side is still reported"
+        );
     }
 
     #[test]

@@ -127,6 +127,12 @@ impl<S: mio::event::Source> Source<S> {
         self.state.clear(direction);
     }
 
+    /// Forgets `direction`'s readiness after an operation that found the OS had no more (a short
+    /// TCP read), keeping a closed side or an error (`reactor.rs`).
+    pub(crate) fn drained(&self, direction: Direction) {
+        self.state.drained(direction);
+    }
+
     /// Marks `direction` ready so that the next operation is tried at once (after a back-off).
     pub(crate) fn retry(&self, direction: Direction) {
         self.state.set_ready(direction);

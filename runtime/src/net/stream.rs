@@ -16,7 +16,7 @@ use std::io;
 use std::net::Shutdown;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use futures_io::{AsyncRead, AsyncWrite};
 
@@ -65,6 +65,12 @@ pub trait StreamSocket: sealed::Sealed + Sized {
     type Io: mio::event::Source;
     #[doc(hidden)]
     const NAME: &'static str;
+    /// Whether a read that returns fewer bytes than asked has emptied the receive queue, so the
+    /// next read would certainly say `WouldBlock` (`reactor.rs`). True of TCP. Not of Unix
+    /// sockets: a read stops early at a message that carries descriptors or other credentials,
+    /// with more data queued behind it, and no new edge would report that data.
+    #[doc(hidden)]
+    const SHORT_READ_DRAINS: bool;
     #[doc(hidden)]
     fn read(io: &Self::Io, buffer: &mut [u8]) -> io::Result<usize>;
     #[doc(hidden)]
@@ -81,13 +87,15 @@ pub trait StreamSocket: sealed::Sealed + Sized {
 /// (`Read` and `Write` for a shared reference, `shutdown`, `local_addr`, `peer_addr`). TCP's and
 /// Unix's both do, so a macro says it once instead of two impls saying it twice.
 macro_rules! stream_socket {
-    ($socket:ty, io: $io:ty, address: $address:ty, name: $name:literal) => {
+    ($socket:ty, io: $io:ty, address: $address:ty, name: $name:literal,
+     short_read_drains: $drains:literal) => {
         impl sealed::Sealed for $socket {}
 
         impl StreamSocket for $socket {
             type Addr = $address;
             type Io = $io;
             const NAME: &'static str = $name;
+            const SHORT_READ_DRAINS: bool = $drains;
             fn read(io: &$io, buffer: &mut [u8]) -> io::Result<usize> {
                 io::Read::read(&mut &*io, buffer)
             }
@@ -111,13 +119,15 @@ stream_socket!(
     std::net::TcpStream,
     io: mio::net::TcpStream,
     address: std::net::SocketAddr,
-    name: "TcpStream"
+    name: "TcpStream",
+    short_read_drains: true
 );
 stream_socket!(
     std::os::unix::net::UnixStream,
     io: mio::net::UnixStream,
     address: std::os::unix::net::SocketAddr,
-    name: "UnixStream"
+    name: "UnixStream",
+    short_read_drains: false
 );
 
 /// A connected byte stream: [`TcpStream`](super::TcpStream) or
@@ -156,8 +166,18 @@ impl<S: StreamSocket> Stream<S> {
     }
 
     fn poll_read(&self, cx: &mut Context<'_>, buffer: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.source
-            .poll_io(Direction::Read, cx, |io| S::read(io, buffer))
+        let wanted = buffer.len();
+        let result = ready!(self
+            .source
+            .poll_io(Direction::Read, cx, |io| S::read(io, buffer)));
+        if let Ok(read) = result {
+            if S::SHORT_READ_DRAINS && read > 0 && read < wanted {
+                // The receive queue is empty: the next read waits for an edge instead of making
+                // a system call that can only say `WouldBlock` (`reactor.rs`).
+                self.source.drained(Direction::Read);
+            }
+        }
+        Poll::Ready(result)
     }
 
     fn poll_write(&self, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
