@@ -334,41 +334,59 @@ fn generate_load(address: SocketAddr, connections: usize, duration: Duration) ->
     })
 }
 
-/// One connection's requests until `deadline`; returns each request's latency.
+/// One connection's requests until `deadline`, on evloop; returns each request's latency.
 async fn connection(address: SocketAddr, deadline: Instant) -> Vec<Duration> {
     let stream = evloop::net::TcpStream::connect(address).await.unwrap();
     stream.set_nodelay(true).unwrap();
-    let mut buffer = Vec::with_capacity(1024);
-    let mut chunk = [0; 1024];
-    let mut latencies = Vec::new();
-    while Instant::now() < deadline {
-        let sent = Instant::now();
-        stream.write_all(REQUEST).await.unwrap();
-        buffer.clear();
-        while !response_is_complete(&buffer) {
-            let n = stream.read(&mut chunk).await.unwrap();
-            assert!(n > 0, "the server closed the connection");
-            buffer.extend_from_slice(&chunk[..n]);
-        }
-        latencies.push(sent.elapsed());
-    }
-    latencies
+    requests_until(stream, deadline).await
 }
 
 /// `connection` on tokio's sockets, for the self-loaded tokio servers.
 async fn tokio_connection(address: SocketAddr, deadline: Instant) -> Vec<Duration> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let stream = tokio::net::TcpStream::connect(address).await.unwrap();
     stream.set_nodelay(true).unwrap();
+    requests_until(stream, deadline).await
+}
+
+/// A connected client socket, evloop's or tokio's, each through its own API (no adapter in the
+/// measured path).
+trait ClientSocket {
+    async fn send(&mut self, data: &[u8]);
+    async fn receive(&mut self, buffer: &mut [u8]) -> usize;
+}
+
+impl ClientSocket for evloop::net::TcpStream {
+    async fn send(&mut self, data: &[u8]) {
+        self.write_all(data).await.unwrap();
+    }
+    async fn receive(&mut self, buffer: &mut [u8]) -> usize {
+        self.read(buffer).await.unwrap()
+    }
+}
+
+impl ClientSocket for tokio::net::TcpStream {
+    async fn send(&mut self, data: &[u8]) {
+        tokio::io::AsyncWriteExt::write_all(self, data)
+            .await
+            .unwrap();
+    }
+    async fn receive(&mut self, buffer: &mut [u8]) -> usize {
+        tokio::io::AsyncReadExt::read(self, buffer).await.unwrap()
+    }
+}
+
+/// Sends a request, reads the whole response, and again, until `deadline`; returns each
+/// request's latency.
+async fn requests_until(mut stream: impl ClientSocket, deadline: Instant) -> Vec<Duration> {
     let mut buffer = Vec::with_capacity(1024);
     let mut chunk = [0; 1024];
     let mut latencies = Vec::new();
     while Instant::now() < deadline {
         let sent = Instant::now();
-        stream.write_all(REQUEST).await.unwrap();
+        stream.send(REQUEST).await;
         buffer.clear();
         while !response_is_complete(&buffer) {
-            let n = stream.read(&mut chunk).await.unwrap();
+            let n = stream.receive(&mut chunk).await;
             assert!(n > 0, "the server closed the connection");
             buffer.extend_from_slice(&chunk[..n]);
         }

@@ -19,6 +19,7 @@
 
 mod harness;
 
+use std::future::Future;
 use std::hint::black_box;
 use std::rc::Rc;
 
@@ -33,6 +34,33 @@ const MUTEX_TASKS: u64 = 100;
 const LOCKS_PER_TASK: u64 = 10_000;
 const HELD_LOCKS_PER_TASK: u64 = 1_000;
 const ROUND_TRIPS: u64 = 1_000_000;
+
+/// The two mutex workloads, written once for every column: each module provides
+/// `run_counting(task)`, which runs `MUTEX_TASKS` tasks made by `task` around one counter on its
+/// runtime and returns the count, and names its runtime's `yield_now`.
+macro_rules! mutex_workloads {
+    (yield_now: $yield_now:path) => {
+        pub fn mutex() {
+            let total = run_counting(|counter| async move {
+                for _ in 0..LOCKS_PER_TASK {
+                    *counter.lock().await += 1;
+                }
+            });
+            assert_eq!(total, MUTEX_TASKS * LOCKS_PER_TASK);
+        }
+
+        pub fn mutex_held_across_yield() {
+            let total = run_counting(|counter| async move {
+                for _ in 0..HELD_LOCKS_PER_TASK {
+                    let mut value = counter.lock().await;
+                    $yield_now().await;
+                    *value += 1;
+                }
+            });
+            assert_eq!(total, MUTEX_TASKS * HELD_LOCKS_PER_TASK);
+        }
+    };
+}
 
 mod evloop_work {
     use super::*;
@@ -58,50 +86,20 @@ mod evloop_work {
         });
     }
 
-    pub fn mutex() {
-        let total = evloop::run(async {
-            let counter = Rc::new(Mutex::new(0u64));
-            let tasks: Vec<_> = (0..MUTEX_TASKS)
-                .map(|_| {
-                    let counter = counter.clone();
-                    evloop::spawn(async move {
-                        for _ in 0..LOCKS_PER_TASK {
-                            *counter.lock().await += 1;
-                        }
-                    })
-                })
-                .collect();
-            for task in tasks {
-                task.await.unwrap();
-            }
-            let total = *counter.lock().await;
-            total
-        });
-        assert_eq!(total, MUTEX_TASKS * LOCKS_PER_TASK);
-    }
+    mutex_workloads!(yield_now: evloop::yield_now);
 
-    pub fn mutex_held_across_yield() {
-        let total = evloop::run(async {
+    fn run_counting<F: Future<Output = ()> + 'static>(task: impl Fn(Rc<Mutex<u64>>) -> F) -> u64 {
+        evloop::run(async {
             let counter = Rc::new(Mutex::new(0u64));
             let tasks: Vec<_> = (0..MUTEX_TASKS)
-                .map(|_| {
-                    let counter = counter.clone();
-                    evloop::spawn(async move {
-                        for _ in 0..HELD_LOCKS_PER_TASK {
-                            let mut value = counter.lock().await;
-                            evloop::yield_now().await;
-                            *value += 1;
-                        }
-                    })
-                })
+                .map(|_| evloop::spawn(task(counter.clone())))
                 .collect();
             for task in tasks {
                 task.await.unwrap();
             }
             let total = *counter.lock().await;
             total
-        });
-        assert_eq!(total, MUTEX_TASKS * HELD_LOCKS_PER_TASK);
+        })
     }
 
     pub fn ping_pong() {
@@ -150,50 +148,20 @@ mod tokio_work {
         });
     }
 
-    pub fn mutex() {
-        let total = tokio_run(async {
-            let counter = Rc::new(Mutex::new(0u64));
-            let tasks: Vec<_> = (0..MUTEX_TASKS)
-                .map(|_| {
-                    let counter = counter.clone();
-                    spawn_local(async move {
-                        for _ in 0..LOCKS_PER_TASK {
-                            *counter.lock().await += 1;
-                        }
-                    })
-                })
-                .collect();
-            for task in tasks {
-                task.await.unwrap();
-            }
-            let total = *counter.lock().await;
-            total
-        });
-        assert_eq!(total, MUTEX_TASKS * LOCKS_PER_TASK);
-    }
+    mutex_workloads!(yield_now: tokio::task::yield_now);
 
-    pub fn mutex_held_across_yield() {
-        let total = tokio_run(async {
+    fn run_counting<F: Future<Output = ()> + 'static>(task: impl Fn(Rc<Mutex<u64>>) -> F) -> u64 {
+        tokio_run(async {
             let counter = Rc::new(Mutex::new(0u64));
             let tasks: Vec<_> = (0..MUTEX_TASKS)
-                .map(|_| {
-                    let counter = counter.clone();
-                    spawn_local(async move {
-                        for _ in 0..HELD_LOCKS_PER_TASK {
-                            let mut value = counter.lock().await;
-                            tokio::task::yield_now().await;
-                            *value += 1;
-                        }
-                    })
-                })
+                .map(|_| spawn_local(task(counter.clone())))
                 .collect();
             for task in tasks {
                 task.await.unwrap();
             }
             let total = *counter.lock().await;
             total
-        });
-        assert_eq!(total, MUTEX_TASKS * HELD_LOCKS_PER_TASK);
+        })
     }
 
     pub fn ping_pong() {
@@ -239,50 +207,20 @@ mod smol_work {
         });
     }
 
-    pub fn mutex() {
-        let total = smol_run(async {
-            let counter = Rc::new(Mutex::new(0u64));
-            let tasks: Vec<_> = (0..MUTEX_TASKS)
-                .map(|_| {
-                    let counter = counter.clone();
-                    smol_spawn(async move {
-                        for _ in 0..LOCKS_PER_TASK {
-                            *counter.lock().await += 1;
-                        }
-                    })
-                })
-                .collect();
-            for task in tasks {
-                task.await;
-            }
-            let total = *counter.lock().await;
-            total
-        });
-        assert_eq!(total, MUTEX_TASKS * LOCKS_PER_TASK);
-    }
+    mutex_workloads!(yield_now: futures_lite::future::yield_now);
 
-    pub fn mutex_held_across_yield() {
-        let total = smol_run(async {
+    fn run_counting<F: Future<Output = ()> + 'static>(task: impl Fn(Rc<Mutex<u64>>) -> F) -> u64 {
+        smol_run(async {
             let counter = Rc::new(Mutex::new(0u64));
             let tasks: Vec<_> = (0..MUTEX_TASKS)
-                .map(|_| {
-                    let counter = counter.clone();
-                    smol_spawn(async move {
-                        for _ in 0..HELD_LOCKS_PER_TASK {
-                            let mut value = counter.lock().await;
-                            futures_lite::future::yield_now().await;
-                            *value += 1;
-                        }
-                    })
-                })
+                .map(|_| smol_spawn(task(counter.clone())))
                 .collect();
             for task in tasks {
                 task.await;
             }
             let total = *counter.lock().await;
             total
-        });
-        assert_eq!(total, MUTEX_TASKS * HELD_LOCKS_PER_TASK);
+        })
     }
 
     pub fn ping_pong() {
@@ -311,11 +249,11 @@ mod futures_work {
     use futures_util::lock::Mutex;
     use futures_util::task::LocalSpawnExt;
 
+    mutex_workloads!(yield_now: futures_lite::future::yield_now);
+
     /// Spawns `MUTEX_TASKS` tasks made by `task` around one counter, runs the pool until they
     /// are all done, and returns the count.
-    fn run_counting<F: std::future::Future<Output = ()> + 'static>(
-        task: impl Fn(Rc<Mutex<u64>>) -> F,
-    ) -> u64 {
+    fn run_counting<F: Future<Output = ()> + 'static>(task: impl Fn(Rc<Mutex<u64>>) -> F) -> u64 {
         let mut pool = LocalPool::new();
         let counter = Rc::new(Mutex::new(0u64));
         for _ in 0..MUTEX_TASKS {
@@ -326,26 +264,6 @@ mod futures_work {
         pool.run();
         let total = *counter.try_lock().expect("every task is done");
         total
-    }
-
-    pub fn mutex() {
-        let total = run_counting(|counter| async move {
-            for _ in 0..LOCKS_PER_TASK {
-                *counter.lock().await += 1;
-            }
-        });
-        assert_eq!(total, MUTEX_TASKS * LOCKS_PER_TASK);
-    }
-
-    pub fn mutex_held_across_yield() {
-        let total = run_counting(|counter| async move {
-            for _ in 0..HELD_LOCKS_PER_TASK {
-                let mut value = counter.lock().await;
-                futures_lite::future::yield_now().await;
-                *value += 1;
-            }
-        });
-        assert_eq!(total, MUTEX_TASKS * HELD_LOCKS_PER_TASK);
     }
 }
 

@@ -4,14 +4,18 @@ mod common;
 
 use std::cell::Cell;
 use std::collections::HashSet;
+use std::future::{poll_fn, Future};
+use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
-use evloop::net::{Listener, TcpListener, TcpStream};
+use evloop::net::{
+    Listener, Stream, StreamSocket, TcpListener, TcpStream, UnixListener, UnixStream,
+};
 use evloop::sync::{Queue, Semaphore};
-use evloop::{LoopSet, Runtime};
+use evloop::{LoopContext, LoopSet, Runtime};
 use futures_util::StreamExt;
 
 use common::within;
@@ -328,43 +332,72 @@ fn reuse_port_listeners_share_one_port_and_the_kernel_spreads_connections() {
     });
 }
 
+/// What the single-acceptor fallback does, for either kind of stream socket. On loop 0: `bind` a
+/// listener (and say where it listens), accept four connections on it and hand each, as a std
+/// socket, to the next loop in turn, which registers it there with `register` and writes its
+/// thread's name into it. Meanwhile `connect` makes the four connections from loop 0 and reads
+/// each one's name; those names are returned, in order. The other loops return nothing (and keep
+/// serving until loop 0 is done).
+async fn hand_four_connections_to_the_loops<S, L, A, C>(
+    context: LoopContext,
+    bind: impl FnOnce() -> (L, A),
+    connect: impl Fn(&A) -> C + 'static,
+    register: fn(S) -> std::io::Result<Stream<S>>,
+) -> Vec<String>
+where
+    S: StreamSocket + Send + 'static,
+    L: Listener<Connection = Stream<S>>,
+    A: 'static,
+    C: Future<Output = std::io::Result<Stream<S>>>,
+{
+    if context.index() != 0 {
+        return Vec::new();
+    }
+    let (listener, address) = bind();
+    let clients = evloop::spawn(async move {
+        let mut served_by = Vec::new();
+        for _ in 0..4 {
+            let stream = connect(&address).await.unwrap();
+            let mut name = [0; 13]; // "evloop-loop-N"
+            stream.read_exact(&mut name).await.unwrap();
+            served_by.push(String::from_utf8(name.to_vec()).unwrap());
+        }
+        served_by
+    });
+    for _ in 0..4 {
+        let (stream, _) = poll_fn(|cx| listener.poll_accept(cx)).await.unwrap();
+        // Out of this loop as a std socket; registered again on the chosen loop.
+        let std_stream = stream.into_std();
+        context
+            .next_handle()
+            .call_soon_threadsafe(move || {
+                let stream = register(std_stream).unwrap();
+                evloop::spawn(async move {
+                    let name = std::thread::current().name().unwrap().to_string();
+                    stream.write_all(name.as_bytes()).await.unwrap();
+                });
+            })
+            .unwrap();
+    }
+    clients.await.unwrap()
+}
+
 #[test]
 fn a_single_acceptor_hands_connections_to_the_loops_in_turn() {
     within(Duration::from_secs(20), || {
         let outputs = LoopSet::new()
             .loops(2)
-            .run(|context| async move {
-                if context.index() != 0 {
-                    return Vec::new(); // this loop keeps serving until loop 0 is done
-                }
-                let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-                let address = listener.local_addr().unwrap();
-                let clients = evloop::spawn(async move {
-                    let mut served_by = Vec::new();
-                    for _ in 0..4 {
-                        let stream = TcpStream::connect(address).await.unwrap();
-                        let mut name = [0; 13]; // "evloop-loop-N"
-                        stream.read_exact(&mut name).await.unwrap();
-                        served_by.push(String::from_utf8(name.to_vec()).unwrap());
-                    }
-                    served_by
-                });
-                for _ in 0..4 {
-                    let (stream, _) = listener.accept().await.unwrap();
-                    // Out of this loop as a std socket; registered again on the chosen loop.
-                    let std_stream = stream.into_std();
-                    context
-                        .next_handle()
-                        .call_soon_threadsafe(move || {
-                            let stream = TcpStream::from_std(std_stream).unwrap();
-                            evloop::spawn(async move {
-                                let name = std::thread::current().name().unwrap().to_string();
-                                stream.write_all(name.as_bytes()).await.unwrap();
-                            });
-                        })
-                        .unwrap();
-                }
-                clients.await.unwrap()
+            .run(|context| {
+                hand_four_connections_to_the_loops(
+                    context,
+                    || {
+                        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+                        let address = listener.local_addr().unwrap();
+                        (listener, address)
+                    },
+                    |&address| TcpStream::connect(address),
+                    TcpStream::from_std,
+                )
             })
             .unwrap();
         assert_eq!(
@@ -378,7 +411,6 @@ fn a_single_acceptor_hands_connections_to_the_loops_in_turn() {
 /// path fails), so a Unix server on several loops uses the single acceptor.
 #[test]
 fn a_single_acceptor_hands_unix_connections_to_the_loops_in_turn() {
-    use evloop::net::{UnixListener, UnixStream};
     let path = std::env::temp_dir().join(format!(
         "evloop-loop-set-acceptor-{}.sock",
         std::process::id()
@@ -390,37 +422,12 @@ fn a_single_acceptor_hands_unix_connections_to_the_loops_in_turn() {
             .loops(2)
             .run(move |context| {
                 let path = served_path.clone();
-                async move {
-                    if context.index() != 0 {
-                        return Vec::new();
-                    }
-                    let listener = UnixListener::bind(&path).unwrap();
-                    let clients = evloop::spawn(async move {
-                        let mut served_by = Vec::new();
-                        for _ in 0..4 {
-                            let stream = UnixStream::connect(&path).await.unwrap();
-                            let mut name = [0; 13]; // "evloop-loop-N"
-                            stream.read_exact(&mut name).await.unwrap();
-                            served_by.push(String::from_utf8(name.to_vec()).unwrap());
-                        }
-                        served_by
-                    });
-                    for _ in 0..4 {
-                        let (stream, _) = listener.accept().await.unwrap();
-                        let std_stream = stream.into_std();
-                        context
-                            .next_handle()
-                            .call_soon_threadsafe(move || {
-                                let stream = UnixStream::from_std(std_stream).unwrap();
-                                evloop::spawn(async move {
-                                    let name = std::thread::current().name().unwrap().to_string();
-                                    stream.write_all(name.as_bytes()).await.unwrap();
-                                });
-                            })
-                            .unwrap();
-                    }
-                    clients.await.unwrap()
-                }
+                hand_four_connections_to_the_loops(
+                    context,
+                    move || (UnixListener::bind(&path).unwrap(), path),
+                    |path: &PathBuf| UnixStream::connect(path.clone()),
+                    UnixStream::from_std,
+                )
             })
             .unwrap();
         assert_eq!(

@@ -81,6 +81,8 @@ pub trait StreamSocket: sealed::Sealed + Sized {
     fn local_addr(io: &Self::Io) -> io::Result<Self::Addr>;
     #[doc(hidden)]
     fn peer_addr(io: &Self::Io) -> io::Result<Self::Addr>;
+    #[doc(hidden)]
+    fn from_io(io: Self::Io) -> Self;
 }
 
 /// Implements [`StreamSocket`] for a std socket type whose mio twin has the same methods
@@ -110,6 +112,9 @@ macro_rules! stream_socket {
             }
             fn peer_addr(io: &$io) -> io::Result<$address> {
                 io.peer_addr()
+            }
+            fn from_io(io: $io) -> $socket {
+                io.into()
             }
         }
     };
@@ -286,12 +291,7 @@ impl<S: StreamSocket> Stream<S> {
             WriteHalf { stream },
         )
     }
-}
 
-impl<S: StreamSocket> Stream<S>
-where
-    S::Io: Into<S>,
-{
     /// Deregisters the stream from this loop and gives back the std socket, still in
     /// non-blocking mode: to move a connection to another loop, which wraps it again with
     /// `from_std` (a single acceptor handing connections to a [`LoopSet`](crate::LoopSet)'s
@@ -321,7 +321,7 @@ where
     /// .unwrap();
     /// ```
     pub fn into_std(self) -> S {
-        self.source.into_inner().into()
+        S::from_io(self.source.into_inner())
     }
 }
 
