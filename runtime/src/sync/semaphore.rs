@@ -312,7 +312,7 @@ impl Semaphore {
     ///
     /// This and [`try_take`](Semaphore::try_take) are `#[inline]` and their slow paths are not:
     /// an uncontended `Mutex` is these two and nothing else, and inlined into the caller's task
-    /// they cost about a third fewer instructions than as calls (benches/README.md).
+    /// they cost about a third of the instructions they cost as calls (benches/README.md).
     #[inline]
     fn try_give(&self, permits: usize) -> bool {
         let mut word = self.word.load(Ordering::Acquire);
