@@ -618,7 +618,6 @@ impl fmt::Debug for SemaphorePermit<'_> {
 /// [`MAX_PERMITS`]: out of line, so the fast paths that check for it stay small.
 #[cold]
 #[inline(never)]
-#[track_caller]
 fn too_many_permits() -> ! {
     panic!("a Semaphore holds at most usize::MAX / 2 permits: too many permits added")
 }
