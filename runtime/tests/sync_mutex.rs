@@ -223,3 +223,25 @@ fn a_cancelled_lock_owned_leaves_the_mutex_free() {
         assert!(DATA.try_lock().is_ok());
     });
 }
+
+#[test]
+fn try_lock_owned_takes_a_free_mutex_and_refuses_a_held_or_promised_one() {
+    let data = Rc::new(Mutex::new(1));
+    let mut guard = Mutex::try_lock_owned(data.clone()).unwrap();
+    *guard += 1;
+    assert!(Mutex::try_lock_owned(data.clone()).is_err(), "held");
+    let mut waiting = Box::pin(data.lock());
+    assert!(poll_once(&mut waiting).is_pending());
+    drop(guard);
+    assert!(
+        Mutex::try_lock_owned(data.clone()).is_err(),
+        "free, but promised to the queued waiter"
+    );
+    drop(waiting); // passes the lock on: nobody else wants it
+    assert_eq!(*Mutex::try_lock_owned(data.clone()).unwrap(), 2);
+    assert_eq!(
+        Rc::strong_count(&data),
+        1,
+        "every refused clone was dropped"
+    );
+}

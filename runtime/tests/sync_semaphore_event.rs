@@ -349,3 +349,16 @@ fn an_owned_permit_on_an_arc_is_returned_from_another_thread() {
         });
     });
 }
+
+#[test]
+fn try_acquire_owned_takes_a_free_permit_and_gives_it_back_when_dropped() {
+    let slots = Rc::new(Semaphore::new(2));
+    let first = Semaphore::try_acquire_owned(slots.clone()).unwrap();
+    let second = Semaphore::try_acquire_owned(slots.clone()).unwrap();
+    assert!(Semaphore::try_acquire_owned(slots.clone()).is_err());
+    assert_eq!((first.permits(), slots.available_permits()), (1, 0));
+    drop(first);
+    second.forget();
+    assert_eq!(slots.available_permits(), 1, "the forgotten one stays out");
+    assert_eq!(Rc::strong_count(&slots), 1);
+}

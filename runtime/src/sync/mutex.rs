@@ -210,6 +210,38 @@ impl<T> Mutex<T> {
         Ok(self.guard(permit))
     }
 
+    /// Takes the mutex if it is free and nobody is queued, like [`try_lock`](Mutex::try_lock),
+    /// and returns a guard that owns `this` (an `Rc`, an `Arc` or a `&'static`) — tokio's
+    /// `try_lock_owned`.
+    ///
+    /// # Errors
+    ///
+    /// [`NoPermits`] if it is held (or others are queued first); `this` is dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use evloop::sync::Mutex;
+    ///
+    /// let config = Arc::new(Mutex::new(String::from("v1")));
+    /// let mut guard = Mutex::try_lock_owned(config.clone()).unwrap();
+    /// assert!(config.try_lock().is_err());
+    /// // The guard, and the lock with it, moves to another thread.
+    /// std::thread::spawn(move || guard.push_str("+patch")).join().unwrap();
+    /// assert_eq!(*config.try_lock().unwrap(), "v1+patch");
+    /// ```
+    pub fn try_lock_owned<P: SharedRef<Mutex<T>>>(
+        this: P,
+    ) -> Result<OwnedMutexGuard<T, P>, NoPermits> {
+        // The permit's count is the guard's to give back, in its `Drop`.
+        this.holder.try_acquire()?.into_count();
+        Ok(OwnedMutexGuard {
+            mutex: this,
+            _data: PhantomData,
+        })
+    }
+
     /// The semaphore deciding who holds the mutex (a condition wait re-acquires through it).
     pub(super) fn holder(&self) -> &Semaphore {
         &self.holder

@@ -284,6 +284,36 @@ impl Semaphore {
         }
     }
 
+    /// Takes a permit if one is free and nobody is queued, like
+    /// [`try_acquire`](Semaphore::try_acquire), and returns a permit that owns `this` (an `Rc`,
+    /// an `Arc` or a `&'static`) — tokio's `try_acquire_owned`.
+    ///
+    /// # Errors
+    ///
+    /// [`NoPermits`] if it would have to wait; `this` is dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use evloop::sync::Semaphore;
+    ///
+    /// let slots = Arc::new(Semaphore::new(1));
+    /// let slot = Semaphore::try_acquire_owned(slots.clone()).unwrap();
+    /// assert!(Semaphore::try_acquire_owned(slots.clone()).is_err());
+    /// std::thread::spawn(move || drop(slot)).join().unwrap(); // released on another thread
+    /// assert_eq!(slots.available_permits(), 1);
+    /// ```
+    pub fn try_acquire_owned<P: SharedRef<Semaphore>>(
+        this: P,
+    ) -> Result<OwnedSemaphorePermit<P>, NoPermits> {
+        let permits = this.try_acquire()?.into_count();
+        Ok(OwnedSemaphorePermit {
+            semaphore: this,
+            permits,
+        })
+    }
+
     /// Adds `permits` permits (and grants them to waiters, oldest first).
     ///
     /// # Panics
