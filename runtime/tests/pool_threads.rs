@@ -64,6 +64,7 @@ fn idle_threads_retire_after_the_timeout(base: usize) {
         .idle_timeout(Duration::from_millis(100))
         .build();
     run_concurrently(&pool, 8); // eight at once: eight threads, which may retire from now on
+    assert!(threads() <= base + 8, "no more threads than max_workers");
     assert!(
         settles_to(base, Duration::from_secs(5)),
         "{} threads left after idling",

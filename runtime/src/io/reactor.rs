@@ -71,6 +71,14 @@ impl Direction {
             Direction::Write => WRITABLE | WRITE_CLOSED | ERROR,
         }
     }
+
+    /// The bit an event in this direction sets, and a `WouldBlock` or a short read clears.
+    fn ready_bit(self) -> u8 {
+        match self {
+            Direction::Read => READABLE,
+            Direction::Write => WRITABLE,
+        }
+    }
 }
 
 /// The readiness and wakers of one registered source.
@@ -125,20 +133,14 @@ impl IoState {
     /// read): wait for the next edge, but keep a closed side or an error, which no later edge
     /// will report again.
     pub(crate) fn drained(&self, direction: Direction) {
-        let bits = match direction {
-            Direction::Read => READABLE,
-            Direction::Write => WRITABLE,
-        };
-        self.readiness.set(self.readiness.get() & !bits);
+        self.readiness
+            .set(self.readiness.get() & !direction.ready_bit());
     }
 
     /// Marks `direction` ready without an event (after a back-off, to retry an operation).
     pub(crate) fn set_ready(&self, direction: Direction) {
-        let bits = match direction {
-            Direction::Read => READABLE,
-            Direction::Write => WRITABLE,
-        };
-        self.readiness.set(self.readiness.get() | bits);
+        self.readiness
+            .set(self.readiness.get() | direction.ready_bit());
     }
 }
 
